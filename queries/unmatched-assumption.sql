@@ -1,0 +1,13 @@
+-- id: unmatched-assumption
+-- title: Exchange with no matching CI token
+-- severity: low
+-- description: Claims were given for this issuer, but no token among them accounts for
+--   this successful exchange (same issuer, subject and audience, inside the
+--   token's lifetime). Either the claims collection has gaps, or a token minted
+--   outside the CI runs you record was traded for credentials.
+-- message: {role_arn} was assumed by {subject} from {source_ip}, but none of the {issuer}
+--   tokens given accounts for it.
+-- references: https://docs.github.com/en/actions/reference/security/oidc
+SELECT session_key, time, match
+FROM sessions
+WHERE claims_for_issuer = true AND match IN ('derived', 'none')

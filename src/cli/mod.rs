@@ -1,0 +1,284 @@
+//! The command line: clap definitions, one subcommand per file, and the
+//! resolution of flags into a validated [`Config`] (policy loaded, times
+//! parsed, rule ids checked, user queries read). Exit codes: 0 clean, 1
+//! findings at or above `--fail-on`, 2 the run could not complete (bad
+//! arguments or policy, unreadable input under `--strict`). An error
+//! outranks findings.
+
+pub mod query;
+pub mod rules;
+pub mod scan;
+pub mod sessions;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::detect::sql::{self, QueryDef};
+use crate::ingest::jwt::Jwks;
+use crate::ingest::{read::DEFAULT_MAX_FILE_BYTES, IngestOptions};
+use crate::model::time::{parse_date, parse_timestamp, Micros};
+use crate::model::Summary;
+use crate::output::sanitize::terminal;
+use crate::pipeline::Config;
+use crate::policy::{parse_duration, Policy};
+
+const EXAMPLES: &str = "\
+Examples:
+  rolecall scan AWSLogs/ claims/ --policy rolecall.toml
+  rolecall scan trail.json.gz tokens.jwt --fail-on critical --format json --output findings.json
+  aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=AssumeRoleWithWebIdentity | rolecall scan -
+  rolecall sessions AWSLogs/ --format csv > sessions.csv
+  rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
+  rolecall rules";
+
+/// Audits federated CI/CD role sessions: joins cloud role exchanges to the
+/// CI token claims behind them, follows the issued credentials, and flags
+/// what breaks the trust boundary.
+#[derive(Parser, Debug)]
+#[command(name = "rolecall", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Worker threads for reading and parsing (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan logs and claims; exit 1 when a finding reaches --fail-on.
+    Scan(scan::ScanArgs),
+    /// List the joined sessions, one row each, clean ones too.
+    Sessions(sessions::SessionsArgs),
+    /// Run ad-hoc SQL over the tables (events, assumptions, claims, jobs,
+    /// runs, sessions, activity, findings, sensitive_actions).
+    Query(query::QueryArgs),
+    /// List the detections with their severity and description.
+    Rules(rules::RulesArgs),
+}
+
+/// Where the logs come from and how to read them.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Files, directories (read recursively) or `-` for stdin. Every file is
+    /// recognized by its content; `.gz` is decompressed transparently.
+    #[arg(required = true, value_name = "SOURCES")]
+    pub sources: Vec<String>,
+
+    /// Policy file (TOML); without one, the built-in defaults apply.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<String>,
+
+    /// Verify raw JWTs against this JSON Web Key Set; tokens that fail are
+    /// reported and never vouch for an exchange.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<String>,
+
+    /// Only events at or after TIME: RFC 3339, a date (2025-04-01), or an
+    /// age such as 24h or 7d.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events before TIME (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Add the `.sql` detections in DIR (same header format as queries/).
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<String>,
+
+    /// Treat any input error (unreadable file or record) as fatal: exit 2.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Refuse files that decompress to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_bytes: u64,
+}
+
+/// Parses `--since`/`--until`: RFC 3339, a date, `now`, or an age (`24h`).
+pub fn parse_time_arg(s: &str, now: Micros) -> Result<Micros> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Some(v) = parse_timestamp(t).or_else(|| parse_date(t)) {
+        return Ok(v);
+    }
+    if let Ok(secs) = parse_duration(t) {
+        if t.bytes().any(|b| b.is_ascii_alphabetic()) {
+            return Ok(now - secs * 1_000_000);
+        }
+    }
+    bail!("`{s}` is not a time: use RFC 3339 (2025-04-01T00:00:00Z), a date (2025-04-01) or an age (24h, 7d)")
+}
+
+impl InputArgs {
+    /// Resolves the flags into a run configuration.
+    pub fn config(&self, rules: &[String]) -> Result<Config> {
+        let policy = match &self.policy {
+            Some(p) => Policy::load(p)?,
+            None => Policy::default(),
+        };
+        let jwks = match &self.jwks {
+            Some(p) => Some(Arc::new(Jwks::load(p)?)),
+            None => None,
+        };
+        let now = chrono::Utc::now().timestamp_micros();
+        let since = self
+            .since
+            .as_deref()
+            .map(|s| parse_time_arg(s, now))
+            .transpose()
+            .context("--since")?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|s| parse_time_arg(s, now))
+            .transpose()
+            .context("--until")?;
+        if let (Some(a), Some(b)) = (since, until) {
+            if a >= b {
+                bail!("--since must be before --until");
+            }
+        }
+        let mut queries = sql::builtin_queries();
+        if let Some(dir) = &self.queries {
+            let user: Vec<QueryDef> = sql::load_dir(dir)?;
+            for q in &user {
+                if queries.iter().any(|b| b.id == q.id) || q.id == crate::detect::failure_burst::ID {
+                    bail!(
+                        "{}: id `{}` is already used by a built-in detection",
+                        q.path,
+                        q.id
+                    );
+                }
+            }
+            queries.extend(user);
+        }
+        let rules = if rules.is_empty() {
+            None
+        } else {
+            let known: Vec<String> = crate::detect::catalogue(&queries[sql::BUILTIN_SOURCES.len()..])
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            for r in rules {
+                if !known.contains(r) {
+                    bail!("--rules: unknown rule `{r}` (see `rolecall rules`)");
+                }
+            }
+            Some(rules.to_vec())
+        };
+        Ok(Config {
+            sources: self.sources.clone(),
+            policy,
+            ingest: IngestOptions {
+                since,
+                until,
+                max_file_bytes: self.max_file_bytes,
+                jwks,
+            },
+            rules,
+            queries,
+        })
+    }
+}
+
+/// Input errors shown on stderr before the rest is cut short.
+const STDERR_ERRORS: usize = 20;
+
+/// Prints input errors to stderr (the first few; all are counted).
+pub fn print_input_errors(summary: &Summary) {
+    let mut err = io::stderr().lock();
+    for e in summary.input_errors.iter().take(STDERR_ERRORS) {
+        let _ = writeln!(err, "rolecall: input error: {}", terminal(&e.to_string()));
+    }
+    if summary.input_error_count > STDERR_ERRORS {
+        let _ = writeln!(
+            err,
+            "rolecall: ... and {} more input errors (the JSON summary lists up to {})",
+            summary.input_error_count - STDERR_ERRORS,
+            crate::pipeline::MAX_LISTED_ERRORS
+        );
+    }
+}
+
+/// Where output goes: a file, or stdout.
+pub fn open_output(path: Option<&PathBuf>) -> Result<(Box<dyn Write>, bool)> {
+    match path {
+        Some(p) => {
+            let f = std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
+            Ok((Box::new(io::BufWriter::new(f)), false))
+        }
+        None => {
+            let tty = io::stdout().is_terminal();
+            Ok((Box::new(io::BufWriter::new(io::stdout().lock())), tty))
+        }
+    }
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set.
+pub fn color_for(tty: bool) -> crate::output::table::Color {
+    if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        crate::output::table::Color::Always
+    } else {
+        crate::output::table::Color::Never
+    }
+}
+
+/// Finishes writing, treating a closed pipe (`| head`) as success.
+pub fn finish_write(result: io::Result<()>, out: &mut dyn Write) -> Result<()> {
+    let result = result.and_then(|()| out.flush());
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write output"),
+    }
+}
+
+/// The process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Clean = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+/// Runs the command line and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Error as u8 } else { 0 });
+        }
+    };
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+        {
+            eprintln!("rolecall: error: --threads: {e}");
+            return ExitCode::from(Exit::Error as u8);
+        }
+    }
+    let result = match &cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Sessions(a) => sessions::run(a),
+        Command::Query(a) => query::run(a),
+        Command::Rules(a) => rules::run(a),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            eprintln!("rolecall: error: {}", terminal(&format!("{e:#}")));
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `rolecall query`: ad-hoc SQL over the engine's tables.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::{finish_write, open_output, print_input_errors, Exit, InputArgs};
+use crate::detect::{mentions, Input};
+use crate::output::{write_frame, TableFormat};
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The query (polars SQL) over events, assumptions, claims, jobs, runs,
+    /// sessions, activity, findings and sensitive_actions.
+    #[arg(long, value_name = "SQL")]
+    pub sql: String,
+
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(args: &QueryArgs) -> Result<Exit> {
+    let cfg = args.input.config(&[])?;
+    let mut outcome = crate::pipeline::run(&cfg)?;
+    print_input_errors(&outcome.report.summary);
+    if mentions(&args.sql, "events") {
+        let r = &outcome.report;
+        let input = Input {
+            files: &r.files,
+            events: &r.events,
+            assumptions: &r.assumptions,
+            matches: &r.matches,
+            claims: &r.claims,
+            jobs: &r.jobs,
+            runs: &r.runs,
+            sessions: &r.sessions,
+        };
+        outcome.tables.add_events(&input);
+    }
+    let mut ctx = outcome.tables.context();
+    let df = ctx
+        .execute(&args.sql)
+        .and_then(|lf| lf.collect())
+        .context("the query failed")?;
+    let (mut out, tty) = open_output(args.output.as_ref())?;
+    let format = args.format.unwrap_or(if tty {
+        TableFormat::Table
+    } else {
+        TableFormat::Json
+    });
+    let written = write_frame(&mut out, format, &df);
+    finish_write(written, &mut out)?;
+    if args.input.strict && outcome.report.summary.input_error_count > 0 {
+        eprintln!(
+            "rolecall: error: {} input errors and --strict is set",
+            outcome.report.summary.input_error_count
+        );
+        return Ok(Exit::Error);
+    }
+    Ok(Exit::Clean)
+}

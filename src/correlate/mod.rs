@@ -1,0 +1,268 @@
+//! Correlate: exchanges joined to the tokens behind them, the runs those
+//! tokens belong to, and every later call made with the issued credentials.
+//!
+//! Calls are tied to a session by the issued access key id
+//! (`responseElements.credentials.accessKeyId` = `userIdentity.accessKeyId`)
+//! and by nothing else: role ARNs and session names repeat across runs.
+//! Keys issued by other STS calls (`AssumeRole`, `AssumeRoleWithSAML`, ...)
+//! are different keys and stay apart. Works on the model only; knows no
+//! policy.
+
+pub mod federation;
+pub mod runs;
+
+use crate::model::events::EventStore;
+use crate::model::records::{Assumption, ClaimsMatch, MatchKind, RunWindow, Session, TokenClaims};
+use crate::model::subject::{parse_subject, provider_from_issuer, Fact, Provider};
+use crate::model::time::Micros;
+
+/// Sessions and the joins behind them.
+pub struct Correlated {
+    pub matches: Vec<ClaimsMatch>,
+    pub runs: Vec<RunWindow>,
+    pub sessions: Vec<Session>,
+    /// Calls made by web-identity sessions whose exchange is not in the
+    /// input (outside the window, or in a trail that was not given).
+    pub orphan_federated_calls: usize,
+    /// Access keys issued by more than one exchange (never by real STS); their
+    /// calls are attributed to the first.
+    pub duplicate_issued_keys: usize,
+}
+
+/// Providers that always send `environment` when a job has one, so its
+/// absence from their claims means the job had none.
+fn environment_absence_is_known(p: Provider) -> bool {
+    matches!(
+        p,
+        Provider::GithubActions
+            | Provider::Gitlab
+            | Provider::Buildkite
+            | Provider::Circleci
+            | Provider::HcpTerraform
+    )
+}
+
+fn facts_from_claims(s: &mut Session, c: &TokenClaims) {
+    let provider = c.provider.unwrap_or(Provider::Generic);
+    s.provider = Some(provider);
+    s.repository = Fact::from_option(c.repository.clone(), false);
+    s.git_ref = Fact::from_option(c.git_ref.clone(), false);
+    s.environment = Fact::from_option(c.environment.clone(), environment_absence_is_known(provider));
+    s.workflow_ref = Fact::from_option(
+        c.workflow_ref.clone(),
+        matches!(provider, Provider::GithubActions | Provider::Gitlab),
+    );
+    s.trigger = Fact::from_option(c.trigger.clone(), false);
+    s.deployment_tier = c.deployment_tier.clone();
+    s.run_id = c.run_id.clone();
+    s.run_attempt = c.run_attempt.clone();
+    s.actor = c.actor.clone();
+    s.runner_environment = c.runner_environment.clone();
+    s.ref_protected = c.ref_protected;
+    s.verified = c.verified;
+    s.token_key = Some(c.token_key());
+}
+
+fn facts_from_subject(s: &mut Session, a: &Assumption) {
+    let Some(subject) = a.subject.as_deref() else {
+        return;
+    };
+    let hint = a.issuer.as_deref().and_then(provider_from_issuer);
+    let f = parse_subject(subject, hint);
+    s.provider = Some(f.provider);
+    if !f.recognized {
+        return;
+    }
+    s.repository = Fact::from_option(f.repository, false);
+    s.git_ref = f.git_ref;
+    s.environment = f.environment;
+    s.workflow_ref = Fact::from_option(f.workflow_ref, false);
+    s.trigger = Fact::from_option(f.trigger, false);
+}
+
+/// The session key: the issued access key id, else the exchange's event id,
+/// else its position.
+fn session_key(a: &Assumption) -> String {
+    a.access_key_id
+        .clone()
+        .or_else(|| a.event_id.clone())
+        .unwrap_or_else(|| format!("file{}:{}:{}", a.file, a.line, a.record))
+}
+
+/// Joins everything. `skew` widens token windows for clock differences.
+pub fn correlate(
+    events: &EventStore,
+    assumptions: &[Assumption],
+    claims: &[TokenClaims],
+    jobs: &[crate::model::JobRecord],
+    skew: Micros,
+) -> Correlated {
+    let matches = federation::match_claims(assumptions, claims, skew);
+    let runs = runs::build_runs(jobs);
+
+    let mut sessions: Vec<Session> = Vec::new();
+    for (i, a) in assumptions.iter().enumerate() {
+        if !a.succeeded() {
+            continue;
+        }
+        let m = &matches[i];
+        let mut s = Session {
+            key: session_key(a),
+            assumption: i,
+            matched: m.clone(),
+            ..Default::default()
+        };
+        match (m.kind, m.claims) {
+            (MatchKind::Exact | MatchKind::Ambiguous, Some(ci)) => {
+                let c = &claims[ci];
+                facts_from_claims(&mut s, c);
+                s.run = runs::run_for(c, &runs);
+            }
+            _ => facts_from_subject(&mut s, a),
+        }
+        sessions.push(s);
+    }
+    // Several exchanges without a key or event id would share a key; keep
+    // keys unique so findings point at one session.
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for s in &mut sessions {
+        let n = seen.entry(s.key.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            s.key = format!("{}#{}", s.key, n);
+        }
+    }
+
+    // Key → session, through the interned access key column.
+    let mut by_key: Vec<u32> = vec![u32::MAX; events.strings.len() + 1];
+    let mut duplicate_issued_keys = 0;
+    for (si, s) in sessions.iter().enumerate() {
+        let Some(key) = assumptions[s.assumption].access_key_id.as_deref() else {
+            continue;
+        };
+        if let Some(sym) = events.strings.find(key) {
+            let slot = &mut by_key[sym.0 as usize];
+            if *slot == u32::MAX {
+                *slot = si as u32;
+            } else {
+                duplicate_issued_keys += 1;
+            }
+        }
+    }
+    let mut orphan_federated_calls = 0;
+    for (ei, key) in events.access_key.iter().enumerate() {
+        if key.is_none() {
+            continue;
+        }
+        match by_key[key.0 as usize] {
+            u32::MAX => {
+                if events.federated_provider[ei].is_some() {
+                    orphan_federated_calls += 1;
+                }
+            }
+            si => sessions[si as usize].activity.push(ei),
+        }
+    }
+    for s in &mut sessions {
+        summarize_activity(s, events);
+    }
+    Correlated {
+        matches,
+        runs,
+        sessions,
+        orphan_federated_calls,
+        duplicate_issued_keys,
+    }
+}
+
+/// Orders a session's calls and computes its activity figures.
+fn summarize_activity(s: &mut Session, events: &EventStore) {
+    s.activity
+        .sort_by_key(|&i| (events.time[i], events.file[i], events.line[i], events.record[i]));
+    s.calls = s.activity.len();
+    let mut ips = Vec::new();
+    let mut services = Vec::new();
+    for &i in &s.activity {
+        if events.error_code[i].is_some() {
+            s.errors += 1;
+        }
+        if let Some(t) = events.time_of(i) {
+            s.first_use = Some(s.first_use.map_or(t, |f: Micros| f.min(t)));
+            s.last_use = Some(s.last_use.map_or(t, |l: Micros| l.max(t)));
+        }
+        if !events.via_service(i) && events.source_ip[i].is_some() && !ips.contains(&events.source_ip[i]) {
+            ips.push(events.source_ip[i]);
+        }
+        if let Some(svc) = events.str(events.service[i]) {
+            let short = svc.strip_suffix(".amazonaws.com").unwrap_or(svc);
+            if !services.iter().any(|x: &String| x == short) {
+                services.push(short.to_string());
+            }
+        }
+    }
+    services.sort();
+    s.services = services;
+    s.distinct_ips = ips.len();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::events::EventRow;
+
+    fn exchange(key: &str, event_index: usize) -> Assumption {
+        Assumption {
+            event_index,
+            time: Some(0),
+            issuer: Some("https://token.actions.githubusercontent.com".into()),
+            subject: Some("repo:acme/web:ref:refs/heads/main".into()),
+            access_key_id: Some(key.into()),
+            event_id: Some(format!("ex-{key}")),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn calls_follow_the_issued_key_only() {
+        let mut ev = EventStore::default();
+        for (t, key, ip, fed) in [
+            (0, None, "1.1.1.1", None),
+            (5, Some("ASIAONE"), "1.1.1.1", Some("arn:p")),
+            (6, Some("ASIAONE"), "9.9.9.9", Some("arn:p")),
+            (7, Some("ASIATWO"), "2.2.2.2", Some("arn:p")),
+            (8, Some("ASIAOTHER"), "3.3.3.3", Some("arn:p")),
+            (9, Some("AKIAUSER"), "4.4.4.4", None),
+        ] {
+            ev.push(&EventRow {
+                time: Some(t),
+                cloud: "aws",
+                access_key: key,
+                source_ip: Some(ip),
+                federated_provider: fed,
+                service: Some("s3.amazonaws.com"),
+                ..Default::default()
+            });
+        }
+        let a = vec![exchange("ASIAONE", 0), exchange("ASIATWO", 0)];
+        let c = correlate(&ev, &a, &[], &[], 0);
+        assert_eq!(c.sessions.len(), 2);
+        assert_eq!(c.sessions[0].activity, vec![1, 2]);
+        assert_eq!(c.sessions[0].distinct_ips, 2);
+        assert_eq!(c.sessions[0].services, vec!["s3"]);
+        assert_eq!(c.sessions[1].activity, vec![3]);
+        assert_eq!(c.orphan_federated_calls, 1);
+        assert_eq!(c.sessions[0].matched.kind, MatchKind::Derived);
+        assert_eq!(c.sessions[0].git_ref, Fact::of("refs/heads/main"));
+        assert_eq!(c.sessions[0].environment, Fact::absent());
+    }
+
+    #[test]
+    fn failed_exchanges_are_not_sessions() {
+        let mut failed = exchange("ASIAONE", 0);
+        failed.error_code = Some("AccessDenied".into());
+        failed.access_key_id = None;
+        let c = correlate(&EventStore::default(), &[failed], &[], &[], 0);
+        assert!(c.sessions.is_empty());
+        assert_eq!(c.matches.len(), 1);
+    }
+}

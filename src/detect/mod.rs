@@ -1,0 +1,354 @@
+//! Detect: the policy applied to sessions, the detections run, findings
+//! made.
+//!
+//! [`evaluate`] computes what SQL does badly (policy globs, CIDRs, tiers) as
+//! columns and registers the tables; [`run`] executes the SQL detections
+//! (`queries/*.sql` and the user's `--queries`) and the Rust ones, and maps
+//! every result row to a [`Finding`]. [`catalogue`] lists them all for
+//! `rolecall rules`. Imports model and policy; knows nothing of files or
+//! output.
+
+pub mod failure_burst;
+pub mod sql;
+pub mod tables;
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+use polars::sql::SQLContext;
+use serde_json::{Map, Value};
+
+use self::sql::{cell_value, QueryDef, SessionFields};
+use self::tables::{Derived, UncheckedLog};
+use crate::error::QueryError;
+use crate::model::events::EventStore;
+use crate::model::records::{Assumption, ClaimsMatch, JobRecord, RunWindow, Session, TokenClaims};
+use crate::model::tables::{self as base, FrameBuilder};
+use crate::model::{Finding, Severity, Unchecked};
+use crate::policy::Policy;
+
+/// One detection, as `rolecall rules` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub references: Vec<String>,
+    /// Where the detection lives: `queries/ID.sql`, a Rust file, or a user
+    /// query's path.
+    pub source: String,
+    /// What the rule needs beyond CloudTrail to judge at all.
+    pub needs: &'static str,
+}
+
+fn needs(id: &str) -> &'static str {
+    match id {
+        "tier-mismatch" => {
+            "a role tier (policy or name) and the token's environment (claims or an environment subject)"
+        }
+        "untrusted-repository" => "policy repositories for the role",
+        "unexpected-ref" => "policy refs, or a production-tier role; the token's ref",
+        "unexpected-environment" => "policy environments for the role",
+        "unexpected-workflow" => "policy workflows for the role; the workflow ref (claims or custom subject)",
+        "pull-request-assumption" => "the token's trigger or ref",
+        "untrusted-issuer" => "policy [[issuer]] entries",
+        "audience-mismatch" => "policy [[issuer]] audiences",
+        "credential-use-after-job" => "claims with a run id and workflow_job payloads",
+        "token-reuse" => "claims (a jti or iat identifies a token)",
+        "unmatched-assumption" => "claims for the issuer",
+        "credential-ip-drift" | "sensitive-action" | "excessive-duration" | "assume-failure-burst" => {
+            "CloudTrail only"
+        }
+        _ => "user-defined",
+    }
+}
+
+/// Every detection: built-in SQL, the Rust ones, and the user's queries.
+pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
+    let mut out: Vec<RuleInfo> = sql::builtin_queries()
+        .into_iter()
+        .chain(user.iter().cloned())
+        .map(|q| RuleInfo {
+            needs: needs(&q.id),
+            id: q.id,
+            severity: q.severity,
+            title: q.title,
+            description: q.description,
+            references: q.references,
+            source: q.path,
+        })
+        .collect();
+    out.push(RuleInfo {
+        id: failure_burst::ID.into(),
+        severity: failure_burst::SEVERITY,
+        title: failure_burst::TITLE.into(),
+        description: failure_burst::DESCRIPTION.into(),
+        references: failure_burst::REFERENCES.iter().map(|s| s.to_string()).collect(),
+        source: "src/detect/failure_burst.rs".into(),
+        needs: needs(failure_burst::ID),
+    });
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// What the engine reads.
+pub struct Input<'a> {
+    pub files: &'a [String],
+    pub events: &'a EventStore,
+    pub assumptions: &'a [Assumption],
+    pub matches: &'a [ClaimsMatch],
+    pub claims: &'a [TokenClaims],
+    pub jobs: &'a [JobRecord],
+    pub runs: &'a [RunWindow],
+    pub sessions: &'a [Session],
+}
+
+/// The registered tables, by name.
+#[derive(Default)]
+pub struct Tables {
+    pub frames: BTreeMap<String, DataFrame>,
+}
+
+impl Tables {
+    pub fn get(&self, name: &str) -> Option<&DataFrame> {
+        self.frames.get(name)
+    }
+
+    /// Registers every table in a SQL context.
+    pub fn context(&self) -> SQLContext {
+        let ctx = SQLContext::new();
+        for (name, df) in &self.frames {
+            ctx.register(name, df.clone().lazy());
+        }
+        ctx
+    }
+
+    /// Adds `events` (built on demand: it is the one large table).
+    pub fn add_events(&mut self, input: &Input<'_>) {
+        self.frames
+            .entry("events".into())
+            .or_insert_with(|| base::events_frame(input.events, input.files));
+    }
+
+    /// Adds `findings`, for `rolecall query`.
+    pub fn add_findings(&mut self, findings: &[Finding]) {
+        let f = findings;
+        let mut b = FrameBuilder::new(f.len());
+        b.str("rule", f.iter().map(|x| Some(x.rule.as_str())))
+            .str("severity", f.iter().map(|x| Some(x.severity.as_str())))
+            .str("title", f.iter().map(|x| Some(x.title.as_str())))
+            .str("message", f.iter().map(|x| Some(x.message.as_str())))
+            .time("time", f.iter().map(|x| x.time))
+            .str("cloud", f.iter().map(|x| x.cloud.as_deref()))
+            .str("account", f.iter().map(|x| x.account.as_deref()))
+            .str("role", f.iter().map(|x| x.role.as_deref()))
+            .str("issuer", f.iter().map(|x| x.issuer.as_deref()))
+            .str("subject", f.iter().map(|x| x.subject.as_deref()))
+            .str("repository", f.iter().map(|x| x.repository.as_deref()))
+            .str("ref", f.iter().map(|x| x.git_ref.as_deref()))
+            .str("environment", f.iter().map(|x| x.environment.as_deref()))
+            .str("trigger", f.iter().map(|x| x.trigger.as_deref()))
+            .str("run_id", f.iter().map(|x| x.run_id.as_deref()))
+            .str("session_key", f.iter().map(|x| x.session_key.as_deref()))
+            .str("source_ip", f.iter().map(|x| x.source_ip.as_deref()))
+            .string("event_ids", f.iter().map(|x| Some(x.event_ids.join(","))))
+            .string(
+                "evidence",
+                f.iter()
+                    .map(|x| Some(Value::Object(x.evidence.clone()).to_string())),
+            );
+        self.frames.insert("findings".into(), b.finish());
+    }
+}
+
+/// The policy applied to every session, and the tables built from it.
+pub struct Evaluation {
+    pub derived: Vec<Derived>,
+    pub unchecked: Vec<Unchecked>,
+    pub tables: Tables,
+}
+
+/// Applies the policy and builds every table but `events` and `findings`.
+pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
+    let mut issuers_with_claims: Vec<String> = input.claims.iter().map(|c| c.issuer.clone()).collect();
+    issuers_with_claims.sort();
+    issuers_with_claims.dedup();
+    let mut log = UncheckedLog::default();
+    let derived: Vec<Derived> = input
+        .sessions
+        .iter()
+        .map(|s| {
+            tables::derive(
+                policy,
+                s,
+                &input.assumptions[s.assumption],
+                input.runs,
+                &issuers_with_claims,
+                &mut log,
+            )
+        })
+        .collect();
+    let mut t = Tables::default();
+    t.frames.insert(
+        "sessions".into(),
+        tables::sessions_frame(input.sessions, &derived, input.assumptions, input.claims),
+    );
+    t.frames.insert(
+        "activity".into(),
+        tables::activity_frame(input.sessions, input.assumptions, policy, input.events),
+    );
+    t.frames.insert(
+        "sensitive_actions".into(),
+        tables::sensitive_actions_frame(policy),
+    );
+    t.frames.insert(
+        "assumptions".into(),
+        base::assumptions_frame(
+            input.assumptions,
+            input.matches,
+            input.claims,
+            input.sessions,
+            input.files,
+        ),
+    );
+    t.frames
+        .insert("claims".into(), base::claims_frame(input.claims, input.files));
+    t.frames
+        .insert("jobs".into(), base::jobs_frame(input.jobs, input.files));
+    t.frames.insert("runs".into(), base::runs_frame(input.runs));
+    Evaluation {
+        derived,
+        unchecked: log.into_list(),
+        tables: t,
+    }
+}
+
+/// True when the SQL mentions a table name as a word.
+pub fn mentions(sql: &str, table: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let b = lower.as_bytes();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(table) {
+        let start = from + i;
+        let end = start + table.len();
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        if (start == 0 || !word(b[start - 1])) && (end == b.len() || !word(b[end])) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// Session rows as JSON objects, built only for sessions a finding names.
+struct SessionCache<'a> {
+    df: &'a DataFrame,
+    index: HashMap<String, usize>,
+    rows: SessionFields,
+}
+
+impl<'a> SessionCache<'a> {
+    fn new(df: &'a DataFrame) -> Self {
+        let index = df
+            .column("session_key")
+            .ok()
+            .and_then(|c| c.str().ok())
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .filter_map(|(i, k)| k.map(|k| (k.to_string(), i)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        SessionCache {
+            df,
+            index,
+            rows: HashMap::new(),
+        }
+    }
+
+    fn load(&mut self, keys: impl Iterator<Item = String>) {
+        for key in keys {
+            if self.rows.contains_key(&key) {
+                continue;
+            }
+            let Some(&i) = self.index.get(&key) else { continue };
+            let mut row = Map::new();
+            for col in self.df.columns() {
+                if let Ok(v) = col.get(i) {
+                    row.insert(col.name().to_string(), cell_value(&v));
+                }
+            }
+            // Aliases templates and findings use.
+            if let Some(v) = row.get("role_arn").cloned() {
+                row.insert("role".into(), v);
+            }
+            self.rows.insert(key, row);
+        }
+    }
+}
+
+/// Runs the enabled detections and returns their findings (unsorted).
+pub fn run(
+    eval: &mut Evaluation,
+    input: &Input<'_>,
+    policy: &Policy,
+    queries: &[QueryDef],
+    enabled: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Finding>, QueryError> {
+    let active: Vec<&QueryDef> = queries.iter().filter(|q| enabled(&q.id)).collect();
+    if active.iter().any(|q| mentions(&q.sql, "events")) {
+        eval.tables.add_events(input);
+    }
+    let mut ctx = eval.tables.context();
+    let sessions_df = eval.tables.get("sessions").expect("evaluate builds sessions");
+    let mut cache = SessionCache::new(sessions_df);
+    let mut findings = Vec::new();
+    for q in active {
+        let df = ctx
+            .execute(&q.sql)
+            .and_then(|lf| lf.collect())
+            .map_err(|e| QueryError::Run {
+                id: q.id.clone(),
+                path: q.path.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Ok(keys) = df.column("session_key").and_then(|c| c.cast(&DataType::String)) {
+            let keys: Vec<String> = keys
+                .str()
+                .map(|c| c.iter().flatten().map(str::to_string).collect())
+                .unwrap_or_default();
+            cache.load(keys.into_iter());
+        }
+        findings.extend(sql::findings_from_frame(q, &df, &cache.rows)?);
+    }
+    if enabled(failure_burst::ID) {
+        findings.extend(failure_burst::detect(input.assumptions, &policy.settings));
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_lists_every_rule_once() {
+        let c = catalogue(&[]);
+        let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), 15);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 15);
+        assert_eq!(c[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn mentions_finds_whole_words() {
+        assert!(mentions("SELECT * FROM events e", "events"));
+        assert!(mentions("select * from EVENTS", "events"));
+        assert!(!mentions("SELECT * FROM sensitive_events_x", "events"));
+        assert!(!mentions("SELECT event_ids FROM activity", "events"));
+    }
+}

@@ -1,0 +1,499 @@
+//! SQL detections: `queries/*.sql` (built in) and `--queries DIR` (the
+//! user's), run by polars SQL over the registered tables.
+//!
+//! A query file opens with a header of `-- key: value` comment lines:
+//!
+//! ```sql
+//! -- id: unexpected-ref
+//! -- title: Role assumed from an unexpected ref
+//! -- severity: high
+//! -- description: What it detects and why it matters.
+//! -- message: The {repository} token for {ref} assumed {role_arn}.
+//! -- references: https://example.com/a, https://example.com/b
+//! SELECT session_key, time, ref FROM sessions WHERE ref_allowed = false
+//! ```
+//!
+//! Each result row is one finding. Columns named like finding fields
+//! (`session_key`, `time`, `source_ip`, `event_ids`, `role`, `subject`,
+//! `repository`, `ref`, `severity`, `message`, ...) fill them; a
+//! `session_key` fills whatever the row leaves out from that session; every
+//! other column becomes evidence. `{name}` in the message template reads the
+//! row first, then the session.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::error::QueryError;
+use crate::model::{format_opt, Finding, Severity};
+
+/// A detection written in SQL.
+#[derive(Debug, Clone)]
+pub struct QueryDef {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub description: String,
+    pub message: Option<String>,
+    pub references: Vec<String>,
+    pub sql: String,
+    /// Where it came from (a path, or `queries/ID.sql` for built-ins).
+    pub path: String,
+}
+
+/// The built-in detections, compiled into the binary so that an installed
+/// `rolecall` needs no source tree.
+pub const BUILTIN_SOURCES: &[(&str, &str)] = &[
+    (
+        "queries/tier-mismatch.sql",
+        include_str!("../../queries/tier-mismatch.sql"),
+    ),
+    (
+        "queries/untrusted-repository.sql",
+        include_str!("../../queries/untrusted-repository.sql"),
+    ),
+    (
+        "queries/unexpected-ref.sql",
+        include_str!("../../queries/unexpected-ref.sql"),
+    ),
+    (
+        "queries/unexpected-environment.sql",
+        include_str!("../../queries/unexpected-environment.sql"),
+    ),
+    (
+        "queries/unexpected-workflow.sql",
+        include_str!("../../queries/unexpected-workflow.sql"),
+    ),
+    (
+        "queries/pull-request-assumption.sql",
+        include_str!("../../queries/pull-request-assumption.sql"),
+    ),
+    (
+        "queries/untrusted-issuer.sql",
+        include_str!("../../queries/untrusted-issuer.sql"),
+    ),
+    (
+        "queries/audience-mismatch.sql",
+        include_str!("../../queries/audience-mismatch.sql"),
+    ),
+    (
+        "queries/excessive-duration.sql",
+        include_str!("../../queries/excessive-duration.sql"),
+    ),
+    (
+        "queries/credential-ip-drift.sql",
+        include_str!("../../queries/credential-ip-drift.sql"),
+    ),
+    (
+        "queries/credential-use-after-job.sql",
+        include_str!("../../queries/credential-use-after-job.sql"),
+    ),
+    (
+        "queries/token-reuse.sql",
+        include_str!("../../queries/token-reuse.sql"),
+    ),
+    (
+        "queries/sensitive-action.sql",
+        include_str!("../../queries/sensitive-action.sql"),
+    ),
+    (
+        "queries/unmatched-assumption.sql",
+        include_str!("../../queries/unmatched-assumption.sql"),
+    ),
+];
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
+/// Parses a query file's header and body.
+pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
+    let err = |line: usize, reason: String| QueryError::Header {
+        path: path.to_string(),
+        line,
+        reason,
+    };
+    let mut fields: Vec<(String, String, usize)> = Vec::new();
+    let mut body_start = text.len();
+    let mut offset = 0;
+    for (n, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start();
+        if let Some(comment) = trimmed.strip_prefix("--") {
+            let content = comment.trim();
+            match content.split_once(':') {
+                Some((k, v)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
+                    fields.push((k.to_string(), v.trim().to_string(), n + 1));
+                }
+                _ if comment.starts_with("  ") && !fields.is_empty() && !content.is_empty() => {
+                    // A continuation line: indented text after `--`.
+                    let last = fields.last_mut().expect("not empty");
+                    last.1.push(' ');
+                    last.1.push_str(content);
+                }
+                _ => {}
+            }
+        } else if !trimmed.is_empty() {
+            body_start = offset;
+            break;
+        }
+        offset += raw.len();
+    }
+    let get = |k: &str| fields.iter().find(|(key, _, _)| key == k);
+    let need = |k: &str| {
+        get(k)
+            .map(|(_, v, _)| v.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| err(1, format!("the header has no `-- {k}:` line")))
+    };
+    let id = need("id")?;
+    if !valid_id(&id) {
+        let line = get("id").map_or(1, |f| f.2);
+        return Err(err(
+            line,
+            format!("id `{id}` should be lower-case letters, digits and dashes"),
+        ));
+    }
+    let severity_text = need("severity")?;
+    let severity = severity_text
+        .parse::<Severity>()
+        .map_err(|r| err(get("severity").map_or(1, |f| f.2), r))?;
+    let sql = text[body_start..].trim().to_string();
+    if sql.is_empty() {
+        return Err(err(1, "no SQL after the header".into()));
+    }
+    Ok(QueryDef {
+        id,
+        title: need("title")?,
+        severity,
+        description: need("description")?,
+        message: get("message").map(|f| f.1.clone()).filter(|m| !m.is_empty()),
+        references: get("references")
+            .map(|f| {
+                f.1.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        sql,
+        path: path.to_string(),
+    })
+}
+
+/// The built-in queries.
+pub fn builtin_queries() -> Vec<QueryDef> {
+    BUILTIN_SOURCES
+        .iter()
+        .map(|(path, text)| parse_query(path, text).expect("built-in queries have valid headers"))
+        .collect()
+}
+
+/// Loads every `.sql` file of a directory, sorted by name.
+pub fn load_dir(dir: &str) -> Result<Vec<QueryDef>, QueryError> {
+    let read_err = |source| QueryError::Read {
+        path: dir.to_string(),
+        source,
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let shown = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|source| QueryError::Read {
+                path: shown.clone(),
+                source,
+            })?;
+            parse_query(&shown, &text)
+        })
+        .collect()
+}
+
+/// A cell as JSON: lists become arrays, times RFC 3339 strings.
+pub fn cell_value(v: &AnyValue<'_>) -> Value {
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(*b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Int8(n) => Value::from(*n),
+        AnyValue::Int16(n) => Value::from(*n),
+        AnyValue::Int32(n) => Value::from(*n),
+        AnyValue::Int64(n) => Value::from(*n),
+        AnyValue::UInt8(n) => Value::from(*n),
+        AnyValue::UInt16(n) => Value::from(*n),
+        AnyValue::UInt32(n) => Value::from(*n),
+        AnyValue::UInt64(n) => Value::from(*n),
+        AnyValue::Float32(f) => Value::from(*f as f64),
+        AnyValue::Float64(f) => Value::from(*f),
+        AnyValue::Datetime(t, unit, _) | AnyValue::DatetimeOwned(t, unit, _) => {
+            Value::String(crate::model::time::format_time(to_micros(*t, *unit)))
+        }
+        AnyValue::Duration(d, unit) => Value::from(to_micros(*d, *unit) / 1_000_000),
+        AnyValue::List(series) => Value::Array(
+            (0..series.len())
+                .map(|i| series.get(i).map(|x| cell_value(&x)).unwrap_or(Value::Null))
+                .collect(),
+        ),
+        other => Value::String(other.to_string()),
+    }
+}
+
+fn to_micros(v: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Nanoseconds => v / 1000,
+        TimeUnit::Microseconds => v,
+        TimeUnit::Milliseconds => v.saturating_mul(1000),
+    }
+}
+
+/// Text for a message template.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Fills `{name}` placeholders; unknown names read as `none`.
+pub fn render(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end)
+                if after[..end]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                out.push_str(&lookup(&after[..end]).unwrap_or_else(|| "none".into()));
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Session fields that templates and findings can read by name.
+pub type SessionFields = HashMap<String, Map<String, Value>>;
+
+const FINDING_COLUMNS: &[&str] = &[
+    "session_key",
+    "time",
+    "source_ip",
+    "event_ids",
+    "event_id",
+    "severity",
+    "message",
+    "cloud",
+    "account",
+    "role",
+    "role_arn",
+    "issuer",
+    "subject",
+    "repository",
+    "ref",
+    "environment",
+    "trigger",
+    "run_id",
+];
+
+fn text_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(display(other)),
+    }
+}
+
+/// Maps a query's result rows to findings.
+pub fn findings_from_frame(
+    def: &QueryDef,
+    df: &DataFrame,
+    sessions: &SessionFields,
+) -> Result<Vec<Finding>, QueryError> {
+    let run_err = |reason: String| QueryError::Run {
+        id: def.id.clone(),
+        path: def.path.clone(),
+        reason,
+    };
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let mut out = Vec::with_capacity(df.height());
+    for row in 0..df.height() {
+        let mut cells = Map::new();
+        for (name, col) in names.iter().zip(df.columns()) {
+            let v = col.get(row).map_err(|e| run_err(e.to_string()))?;
+            cells.insert(name.clone(), cell_value(&v));
+        }
+        out.push(finding_from_row(def, cells, sessions).map_err(run_err)?);
+    }
+    Ok(out)
+}
+
+/// Builds a finding from one result row.
+pub fn finding_from_row(
+    def: &QueryDef,
+    cells: Map<String, Value>,
+    sessions: &SessionFields,
+) -> Result<Finding, String> {
+    let session_key = text_of(cells.get("session_key"));
+    let session = session_key.as_deref().and_then(|k| sessions.get(k));
+    let field = |name: &str| -> Option<String> {
+        text_of(cells.get(name)).or_else(|| session.and_then(|s| text_of(s.get(name))))
+    };
+    let mut f = Finding::new(&def.id, def.severity, &def.title);
+    if let Some(sev) = text_of(cells.get("severity")) {
+        f.severity = sev.parse().map_err(|e| format!("column `severity`: {e}"))?;
+    }
+    f.session_key = session_key.clone();
+    f.time = match cells.get("time").or_else(|| session.and_then(|s| s.get("time"))) {
+        Some(Value::String(t)) => crate::model::time::parse_timestamp(t),
+        _ => None,
+    };
+    f.cloud = field("cloud");
+    f.account = field("account");
+    f.role = text_of(cells.get("role")).or_else(|| field("role_arn"));
+    f.issuer = field("issuer");
+    f.subject = field("subject");
+    f.repository = field("repository");
+    f.git_ref = field("ref");
+    f.environment = field("environment");
+    f.trigger = field("trigger");
+    f.run_id = field("run_id");
+    f.source_ip = field("source_ip");
+    // The exchange first, then what the row adds.
+    if let Some(id) = session.and_then(|s| text_of(s.get("event_id"))) {
+        f.event_ids.push(id);
+    }
+    for key in ["event_id", "event_ids"] {
+        match cells.get(key) {
+            Some(Value::Array(items)) => {
+                for id in items.iter().filter_map(|v| v.as_str()) {
+                    if !f.event_ids.iter().any(|x| x == id) {
+                        f.event_ids.push(id.to_string());
+                    }
+                }
+            }
+            Some(Value::String(s)) => {
+                for id in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                    if !f.event_ids.iter().any(|x| x == id) {
+                        f.event_ids.push(id.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (k, v) in &cells {
+        if !FINDING_COLUMNS.contains(&k.as_str()) {
+            f.evidence.insert(k.clone(), v.clone());
+        }
+    }
+    let lookup = |name: &str| -> Option<String> {
+        match cells.get(name) {
+            Some(v) => Some(display(v)),
+            None => session.and_then(|s| s.get(name)).map(display),
+        }
+    };
+    f.message = match text_of(cells.get("message")) {
+        Some(m) => m,
+        None => match &def.message {
+            Some(t) => render(t, &lookup),
+            None => format!(
+                "{} ({}).",
+                def.title,
+                format_opt(f.role.as_deref().or(f.subject.as_deref()))
+            ),
+        },
+    };
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_query_has_a_valid_header() {
+        let qs = builtin_queries();
+        assert_eq!(qs.len(), BUILTIN_SOURCES.len());
+        for (q, (path, _)) in qs.iter().zip(BUILTIN_SOURCES) {
+            assert_eq!(format!("queries/{}.sql", q.id), *path, "file name matches id");
+            assert!(q.message.is_some(), "{} has a message template", q.id);
+            assert!(!q.references.is_empty(), "{} has references", q.id);
+        }
+    }
+
+    #[test]
+    fn header_errors_name_the_line() {
+        let e = parse_query(
+            "x.sql",
+            "-- id: Bad Id\n-- title: t\n-- severity: high\n-- description: d\nSELECT 1",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "x.sql: line 1: id `Bad Id` should be lower-case letters, digits and dashes"
+        );
+        let e = parse_query(
+            "x.sql",
+            "-- id: a\n-- title: t\n-- severity: urgent\n-- description: d\nSELECT 1",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("x.sql: line 3: unknown severity"), "{e}");
+        let e = parse_query("x.sql", "-- id: a\n-- severity: low\n-- description: d\nSELECT 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`-- title:`"), "{e}");
+        let e = parse_query(
+            "x.sql",
+            "-- id: a\n-- title: t\n-- severity: low\n-- description: d\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no SQL"), "{e}");
+    }
+
+    #[test]
+    fn continuation_lines_and_references() {
+        let q = parse_query(
+            "x.sql",
+            "-- id: a\n-- title: t\n-- severity: low\n-- description: first\n--   second\n-- references: https://a, https://b\nSELECT 1",
+        )
+        .unwrap();
+        assert_eq!(q.description, "first second");
+        assert_eq!(q.references, vec!["https://a", "https://b"]);
+        assert_eq!(q.sql, "SELECT 1");
+    }
+
+    #[test]
+    fn templates_fill_and_leave_unknown_braces() {
+        let f = |k: &str| (k == "role").then(|| "deploy".to_string());
+        assert_eq!(
+            render("{role} by {who} {not a key}", &f),
+            "deploy by none {not a key}"
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! AWS CloudTrail records: one record object to one [`EventRow`], and for
+//! `AssumeRoleWithWebIdentity` also one [`Assumption`].
+//!
+//! Real records vary: fields come and go across `eventVersion`s, failed
+//! exchanges carry `responseElements: null` and a `userIdentity` with only
+//! `type` and `userName`, expirations are written `Apr 16, 2025, 3:46:56 AM`,
+//! Athena and CloudTrail Lake exports lower-case the keys and store nested
+//! objects as JSON strings. Missing fields are absent, not errors; a field
+//! with the wrong type or an unreadable time makes the record an input error.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::json::{as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj};
+use crate::model::events::EventRow;
+use crate::model::records::Assumption;
+use crate::model::secrets::redact_value;
+use crate::model::subject::{issuer_from_provider_arn, normalize_issuer};
+use crate::model::time::{parse_expiration, parse_timestamp, Micros};
+
+/// STS actions that return a fresh access key.
+pub const KEY_ISSUING_ACTIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoleWithSAML",
+    "AssumeRoot",
+    "GetSessionToken",
+    "GetFederationToken",
+];
+
+pub const WEB_IDENTITY_EXCHANGE: &str = "AssumeRoleWithWebIdentity";
+
+#[derive(Deserialize, Default)]
+struct UserIdentity<'a> {
+    #[serde(borrow, rename = "type", alias = "Type")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, rename = "principalId", alias = "principalid")]
+    principal_id: Option<&'a RawValue>,
+    #[serde(borrow, alias = "ARN")]
+    arn: Option<&'a RawValue>,
+    #[serde(borrow, rename = "accountId", alias = "accountid")]
+    account_id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "accessKeyId", alias = "accesskeyid")]
+    access_key_id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "userName", alias = "username")]
+    user_name: Option<&'a RawValue>,
+    #[serde(borrow, rename = "invokedBy", alias = "invokedby")]
+    invoked_by: Option<&'a RawValue>,
+    #[serde(borrow, rename = "identityProvider", alias = "identityprovider")]
+    identity_provider: Option<&'a RawValue>,
+    #[serde(borrow, rename = "sessionContext", alias = "sessioncontext")]
+    session_context: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct SessionContext<'a> {
+    #[serde(borrow, rename = "sessionIssuer", alias = "sessionissuer")]
+    session_issuer: Option<&'a RawValue>,
+    #[serde(borrow, rename = "webIdFederationData", alias = "webidfederationdata")]
+    web_id_federation_data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct SessionIssuer<'a> {
+    #[serde(borrow, rename = "type", alias = "Type")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    arn: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct WebIdFederation<'a> {
+    #[serde(borrow, rename = "federatedProvider", alias = "federatedprovider")]
+    federated_provider: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct StsRequest<'a> {
+    #[serde(borrow, rename = "roleArn", alias = "rolearn")]
+    role_arn: Option<&'a RawValue>,
+    #[serde(borrow, rename = "roleSessionName", alias = "rolesessionname")]
+    role_session_name: Option<&'a RawValue>,
+    #[serde(borrow, rename = "durationSeconds", alias = "durationseconds")]
+    duration_seconds: Option<&'a RawValue>,
+    #[serde(borrow, rename = "providerId", alias = "providerid")]
+    provider_id: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct StsResponse<'a> {
+    #[serde(borrow)]
+    credentials: Option<&'a RawValue>,
+    #[serde(
+        borrow,
+        rename = "subjectFromWebIdentityToken",
+        alias = "subjectfromwebidentitytoken"
+    )]
+    subject: Option<&'a RawValue>,
+    #[serde(borrow)]
+    audience: Option<&'a RawValue>,
+    #[serde(borrow)]
+    provider: Option<&'a RawValue>,
+    #[serde(borrow, rename = "assumedRoleUser", alias = "assumedroleuser")]
+    assumed_role_user: Option<&'a RawValue>,
+    #[serde(borrow, rename = "sourceIdentity", alias = "sourceidentity")]
+    source_identity: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct Credentials<'a> {
+    #[serde(borrow, rename = "accessKeyId", alias = "accesskeyid")]
+    access_key_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    expiration: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct AssumedRoleUser<'a> {
+    #[serde(borrow)]
+    arn: Option<&'a RawValue>,
+}
+
+/// The JSON text of an optional nested object: absent, `null` and `{}`-less
+/// values give `None`.
+fn nested_text<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
+    match raw {
+        None => Ok(None),
+        Some(r) if r.get() == "null" => Ok(None),
+        Some(r) => object_text(r, field).map(Some),
+    }
+}
+
+fn parse_nested<'t, T: Deserialize<'t> + Default>(
+    text: &'t Option<Cow<'_, str>>,
+    field: &str,
+) -> Result<T, FieldError> {
+    match text {
+        None => Ok(T::default()),
+        Some(t) => {
+            serde_json::from_str(t).map_err(|e| FieldError::new(field, format!("is not readable: {e}")))
+        }
+    }
+}
+
+/// True when a `sourceIPAddress` names an AWS service acting for the
+/// principal rather than a network address.
+pub fn is_service_source(source: &str) -> bool {
+    source.ends_with(".amazonaws.com") || source == "AWS Internal" || source.ends_with(".amazon.com")
+}
+
+/// What became of one record.
+pub enum Outcome {
+    /// The event was kept; `assumption` is set for web-identity exchanges.
+    Event(Option<Box<Assumption>>),
+    /// An Insight record: not an API call.
+    Insight,
+    /// Outside `--since`/`--until`.
+    OutsideWindow,
+}
+
+/// Where the record sits, for the rows that point back to it.
+#[derive(Clone, Copy)]
+pub struct Position {
+    pub file: u32,
+    pub record: u32,
+    pub line: u32,
+}
+
+/// Whether an object looks like a CloudTrail record.
+pub fn is_cloudtrail(obj: &Obj<'_>) -> bool {
+    obj.has(Key::EventName)
+        && (obj.has(Key::EventSource)
+            || obj.has(Key::EventTime)
+            || obj.has(Key::UserIdentity)
+            || obj.has(Key::EventVersion)
+            || obj.has(Key::RecipientAccountId))
+}
+
+/// Converts one CloudTrail record and hands its row to `push`, which stores
+/// it and returns its index. Strings borrowed from the record are only valid
+/// during the call, so the row never outlives it.
+pub fn read_record(
+    obj: &Obj<'_>,
+    pos: Position,
+    window: (Option<Micros>, Option<Micros>),
+    push: &mut dyn FnMut(&EventRow<'_>) -> usize,
+) -> Result<Outcome, FieldError> {
+    let event_name = opt_str(obj.get(Key::EventName), "eventName")?;
+    let event_category = opt_str(obj.get(Key::EventCategory), "eventCategory")?;
+    let event_type = opt_str(obj.get(Key::EventType), "eventType")?;
+    if obj.has(Key::InsightDetails)
+        || event_category.as_deref() == Some("Insight")
+        || event_type.as_deref() == Some("AwsCloudTrailInsight")
+    {
+        return Ok(Outcome::Insight);
+    }
+    let time = match obj.get(Key::EventTime) {
+        None => None,
+        Some(raw) => {
+            let s = as_str(raw, "eventTime")?;
+            Some(parse_timestamp(&s).ok_or_else(|| {
+                FieldError::new(
+                    "eventTime",
+                    format!("is not a timestamp: {:?}", super::json::clip(&s, 40)),
+                )
+            })?)
+        }
+    };
+    if let Some(t) = time {
+        if window.0.is_some_and(|since| t < since) || window.1.is_some_and(|until| t >= until) {
+            return Ok(Outcome::OutsideWindow);
+        }
+    }
+    let service = opt_str(obj.get(Key::EventSource), "eventSource")?;
+    let region = opt_str(obj.get(Key::AwsRegion), "awsRegion")?;
+    let source_ip = opt_nonempty(obj.get(Key::SourceIp), "sourceIPAddress")?;
+    let user_agent = opt_str(obj.get(Key::UserAgent), "userAgent")?;
+    let error_code = opt_nonempty(obj.get(Key::ErrorCode), "errorCode")?;
+    let event_id = opt_nonempty(obj.get(Key::EventId), "eventID")?;
+    let read_only = opt_bool(obj.get(Key::ReadOnly), "readOnly")?;
+    let recipient = opt_nonempty(obj.get(Key::RecipientAccountId), "recipientAccountId")?;
+
+    let ui_text = nested_text(obj.get(Key::UserIdentity), "userIdentity")?;
+    let ui: UserIdentity = parse_nested(&ui_text, "userIdentity")?;
+    let within = |e: FieldError| e.within("userIdentity");
+    let principal_type = opt_str(ui.kind, "type").map_err(within)?;
+    let principal_id = opt_str(ui.principal_id, "principalId").map_err(within)?;
+    let principal_arn = opt_nonempty(ui.arn, "arn").map_err(within)?;
+    let ui_account = opt_nonempty(ui.account_id, "accountId").map_err(within)?;
+    let access_key = opt_nonempty(ui.access_key_id, "accessKeyId").map_err(within)?;
+    let user_name = opt_nonempty(ui.user_name, "userName").map_err(within)?;
+    let invoked_by = opt_nonempty(ui.invoked_by, "invokedBy").map_err(within)?;
+    let identity_provider = opt_nonempty(ui.identity_provider, "identityProvider").map_err(within)?;
+
+    let sc_text = nested_text(ui.session_context, "userIdentity.sessionContext")?;
+    let sc: SessionContext = parse_nested(&sc_text, "userIdentity.sessionContext")?;
+    let issuer_text = nested_text(sc.session_issuer, "userIdentity.sessionContext.sessionIssuer")?;
+    let issuer: SessionIssuer = parse_nested(&issuer_text, "userIdentity.sessionContext.sessionIssuer")?;
+    let within_issuer = |e: FieldError| e.within("userIdentity.sessionContext.sessionIssuer");
+    let issuer_type = opt_str(issuer.kind, "type").map_err(within_issuer)?;
+    let issuer_arn = opt_nonempty(issuer.arn, "arn").map_err(within_issuer)?;
+    let wif_text = nested_text(
+        sc.web_id_federation_data,
+        "userIdentity.sessionContext.webIdFederationData",
+    )?;
+    let wif: WebIdFederation = parse_nested(&wif_text, "userIdentity.sessionContext.webIdFederationData")?;
+    let federated_provider = opt_nonempty(wif.federated_provider, "federatedProvider")
+        .map_err(|e| e.within("userIdentity.sessionContext.webIdFederationData"))?;
+
+    let role_arn = match issuer_type.as_deref() {
+        Some("Role") | None => issuer_arn.clone(),
+        _ => None,
+    };
+
+    // Only STS calls that return keys need their blobs opened.
+    let name = event_name.as_deref().unwrap_or("");
+    let issues_keys =
+        KEY_ISSUING_ACTIONS.contains(&name) && service.as_deref().is_none_or(|s| s == "sts.amazonaws.com");
+    let resp_text = if issues_keys {
+        nested_text(obj.get(Key::ResponseElements), "responseElements")?
+    } else {
+        None
+    };
+    let resp: StsResponse = parse_nested(&resp_text, "responseElements")?;
+    let cred_text = nested_text(resp.credentials, "responseElements.credentials")?;
+    let creds: Credentials = parse_nested(&cred_text, "responseElements.credentials")?;
+    let issued_key = opt_nonempty(creds.access_key_id, "accessKeyId")
+        .map_err(|e| e.within("responseElements.credentials"))?;
+
+    let via_service = invoked_by.is_some() || source_ip.as_deref().is_some_and(is_service_source);
+    let account = recipient.clone().or_else(|| ui_account.clone());
+
+    let row = EventRow {
+        time,
+        cloud: "aws",
+        account: account.as_deref(),
+        region: region.as_deref(),
+        service: service.as_deref(),
+        action: event_name.as_deref(),
+        principal_type: principal_type.as_deref(),
+        principal_arn: principal_arn.as_deref(),
+        role_arn: role_arn.as_deref(),
+        access_key: access_key.as_deref(),
+        source_ip: source_ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+        error_code: error_code.as_deref(),
+        federated_provider: federated_provider.as_deref(),
+        issued_key: issued_key.as_deref(),
+        event_id: event_id.as_deref(),
+        read_only,
+        via_service,
+        file: pos.file,
+        record: pos.record,
+        line: pos.line,
+    };
+
+    if name != WEB_IDENTITY_EXCHANGE {
+        push(&row);
+        return Ok(Outcome::Event(None));
+    }
+
+    // The exchange: read the request and the rest of the response.
+    let req_text = nested_text(obj.get(Key::RequestParameters), "requestParameters")?;
+    let req: StsRequest = parse_nested(&req_text, "requestParameters")?;
+    let within_req = |e: FieldError| e.within("requestParameters");
+    let role_arn_req = opt_nonempty(req.role_arn, "roleArn").map_err(within_req)?;
+    let session_name = opt_str(req.role_session_name, "roleSessionName").map_err(within_req)?;
+    let duration = opt_i64(req.duration_seconds, "durationSeconds").map_err(within_req)?;
+    let provider_id = opt_nonempty(req.provider_id, "providerId").map_err(within_req)?;
+    let within_resp = |e: FieldError| e.within("responseElements");
+    let subject_resp = opt_nonempty(resp.subject, "subjectFromWebIdentityToken").map_err(within_resp)?;
+    let audience_resp = opt_nonempty(resp.audience, "audience").map_err(within_resp)?;
+    let provider_resp = opt_nonempty(resp.provider, "provider").map_err(within_resp)?;
+    let source_identity = opt_nonempty(resp.source_identity, "sourceIdentity").map_err(within_resp)?;
+    let aru_text = nested_text(resp.assumed_role_user, "responseElements.assumedRoleUser")?;
+    let aru: AssumedRoleUser = parse_nested(&aru_text, "responseElements.assumedRoleUser")?;
+    let assumed_role_arn =
+        opt_nonempty(aru.arn, "arn").map_err(|e| e.within("responseElements.assumedRoleUser"))?;
+    let expiration = match opt_str(creds.expiration, "expiration")
+        .map_err(|e| e.within("responseElements.credentials"))?
+    {
+        None => None,
+        Some(s) if s.is_empty() => None,
+        Some(s) => Some(parse_expiration(&s).ok_or_else(|| {
+            FieldError::new(
+                "responseElements.credentials.expiration",
+                format!("is not a time: {s:?}"),
+            )
+        })?),
+    };
+    let error_message = opt_str(obj.get(Key::ErrorMessage), "errorMessage")?;
+
+    let provider_arn = provider_resp.or(identity_provider);
+    let subject = subject_resp.or(user_name);
+    let issuer_url = provider_arn.as_deref().and_then(|p| {
+        issuer_from_provider_arn(p).or_else(|| (!p.starts_with("arn:")).then(|| normalize_issuer(p)))
+    });
+    let issuer_url = issuer_url.or_else(|| provider_id.as_deref().map(normalize_issuer));
+    let audience = audience_resp.map(Cow::into_owned).or_else(|| {
+        audience_from_principal_id(
+            principal_id.as_deref()?,
+            provider_arn.as_deref()?,
+            subject.as_deref()?,
+        )
+    });
+    let request_parameters = req_text.as_deref().map(|t| {
+        let mut v: serde_json::Value = serde_json::from_str(t).unwrap_or(serde_json::Value::Null);
+        redact_value(&mut v);
+        v.to_string()
+    });
+
+    let index = push(&row);
+    let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_string);
+    Ok(Outcome::Event(Some(Box::new(Assumption {
+        event_index: index,
+        time,
+        cloud: "aws".into(),
+        account: own(&account),
+        region: own(&region),
+        issuer: issuer_url,
+        provider_arn: own(&provider_arn),
+        subject: own(&subject),
+        audience,
+        role_arn: own(&role_arn_req),
+        role_session_name: own(&session_name),
+        duration_seconds: duration,
+        access_key_id: own(&issued_key),
+        expiration,
+        assumed_role_arn: own(&assumed_role_arn),
+        source_identity: own(&source_identity),
+        source_ip: own(&source_ip),
+        user_agent: own(&user_agent),
+        error_code: own(&error_code),
+        error_message: own(&error_message),
+        event_id: own(&event_id),
+        request_parameters,
+        file: pos.file,
+        record: pos.record,
+        line: pos.line,
+    }))))
+}
+
+/// `principalId` of a web-identity caller is `<provider-arn>:<aud>:<sub>`;
+/// the audience is what sits between the two known ends.
+fn audience_from_principal_id(principal_id: &str, provider_arn: &str, subject: &str) -> Option<String> {
+    let rest = principal_id.strip_prefix(provider_arn)?.strip_prefix(':')?;
+    let aud = rest.strip_suffix(subject)?.strip_suffix(':')?;
+    (!aud.is_empty()).then(|| aud.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audience_from_principal_id_handles_colons_in_audience() {
+        assert_eq!(
+            audience_from_principal_id(
+                "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com:https://github.com/octo-org:repo:octo-org/octo-repo:environment:prod",
+                "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
+                "repo:octo-org/octo-repo:environment:prod",
+            )
+            .as_deref(),
+            Some("https://github.com/octo-org")
+        );
+        assert_eq!(audience_from_principal_id("x", "arn", "s"), None);
+    }
+
+    #[test]
+    fn service_sources() {
+        assert!(is_service_source("cloudformation.amazonaws.com"));
+        assert!(is_service_source("AWS Internal"));
+        assert!(!is_service_source("203.0.113.9"));
+        assert!(!is_service_source("x.x.x.x"));
+    }
+}

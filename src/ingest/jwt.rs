@@ -1,0 +1,370 @@
+//! Raw JWTs: decoded to their claims, and verified against a JWKS when
+//! `--jwks` is given.
+//!
+//! Only the header and payload are kept; the signature is checked and then
+//! dropped, so no output can print it. Verification accepts asymmetric
+//! algorithms only (RS*, PS*, ES256/ES384, EdDSA): `none` and HMAC are
+//! refused, since with a public JWKS an HMAC "signature" proves nothing (the
+//! classic key-confusion attack). A key's `alg` and `use`, when present, must
+//! agree with the token, and a `kid` must name a key in the set.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use serde_json::{Map, Value};
+
+use crate::error::JwksError;
+
+/// A verification key from a JWKS.
+#[derive(Debug, Clone)]
+pub struct Jwk {
+    pub kid: Option<String>,
+    pub alg: Option<String>,
+    pub usage: Option<String>,
+    key: KeyMaterial,
+}
+
+#[derive(Debug, Clone)]
+enum KeyMaterial {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    P256(Vec<u8>),
+    P384(Vec<u8>),
+    Ed25519(Vec<u8>),
+}
+
+/// A set of verification keys.
+#[derive(Debug, Clone, Default)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+fn b64(field: &str, s: &str) -> Result<Vec<u8>, String> {
+    URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .map_err(|e| format!("`{field}` is not base64url: {e}"))
+}
+
+fn jwk_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    obj.get(key).and_then(Value::as_str)
+}
+
+fn parse_jwk(obj: &Map<String, Value>) -> Result<Jwk, String> {
+    let need = |k: &str| jwk_str(obj, k).ok_or_else(|| format!("key without `{k}`"));
+    let key = match need("kty")? {
+        "RSA" => KeyMaterial::Rsa {
+            n: b64("n", need("n")?)?,
+            e: b64("e", need("e")?)?,
+        },
+        "EC" => {
+            let (x, y) = (b64("x", need("x")?)?, b64("y", need("y")?)?);
+            let mut point = vec![0x04];
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            match need("crv")? {
+                "P-256" => KeyMaterial::P256(point),
+                "P-384" => KeyMaterial::P384(point),
+                other => return Err(format!("unsupported EC curve {other}")),
+            }
+        }
+        "OKP" => match need("crv")? {
+            "Ed25519" => KeyMaterial::Ed25519(b64("x", need("x")?)?),
+            other => return Err(format!("unsupported OKP curve {other}")),
+        },
+        "oct" => return Err("symmetric (`oct`) keys cannot verify CI tokens".into()),
+        other => return Err(format!("unsupported key type {other}")),
+    };
+    Ok(Jwk {
+        kid: jwk_str(obj, "kid").map(str::to_string),
+        alg: jwk_str(obj, "alg").map(str::to_string),
+        usage: jwk_str(obj, "use").map(str::to_string),
+        key,
+    })
+}
+
+impl Jwks {
+    /// Reads `{"keys":[...]}`, a bare array of keys, or a single key.
+    pub fn parse(path: &str, text: &str) -> Result<Jwks, JwksError> {
+        let err = |reason: String| JwksError {
+            path: path.to_string(),
+            reason,
+        };
+        let value: Value = serde_json::from_str(text).map_err(|e| err(format!("not valid JSON: {e}")))?;
+        let items: Vec<Value> = match value {
+            Value::Object(mut o) if o.contains_key("keys") => match o.remove("keys") {
+                Some(Value::Array(a)) => a,
+                _ => return Err(err("`keys` should be an array".into())),
+            },
+            Value::Object(o) => vec![Value::Object(o)],
+            Value::Array(a) => a,
+            _ => return Err(err("expected a JWKS object".into())),
+        };
+        let mut keys = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let obj = item
+                .as_object()
+                .ok_or_else(|| err(format!("key {i} is not an object")))?;
+            keys.push(parse_jwk(obj).map_err(|r| err(format!("key {i}: {r}")))?);
+        }
+        if keys.is_empty() {
+            return Err(err("the key set is empty".into()));
+        }
+        Ok(Jwks { keys })
+    }
+
+    pub fn load(path: &str) -> Result<Jwks, JwksError> {
+        let text = std::fs::read_to_string(path).map_err(|e| JwksError {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?;
+        Jwks::parse(path, &text)
+    }
+
+    /// Checks `signature` over `signing_input` with the key the header
+    /// names. Returns the reason on failure.
+    fn verify(&self, header: &Map<String, Value>, signing_input: &[u8], sig: &[u8]) -> Result<(), String> {
+        let alg = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .ok_or("the header has no `alg`")?;
+        if alg.eq_ignore_ascii_case("none") {
+            return Err("alg `none` is refused: an unsigned token proves nothing".into());
+        }
+        if alg.starts_with("HS") {
+            return Err(format!(
+                "alg `{alg}` is refused: HMAC with a public key set is the key-confusion attack"
+            ));
+        }
+        let kid = header.get("kid").and_then(Value::as_str);
+        let candidates: Vec<&Jwk> = match kid {
+            Some(kid) => {
+                let found: Vec<&Jwk> = self
+                    .keys
+                    .iter()
+                    .filter(|k| k.kid.as_deref() == Some(kid))
+                    .collect();
+                if found.is_empty() {
+                    return Err(format!("no key with kid `{kid}` in the key set"));
+                }
+                found
+            }
+            None => self.keys.iter().collect(),
+        };
+        let mut last = format!("no key in the set can verify alg `{alg}`");
+        for key in candidates {
+            if key.usage.as_deref().is_some_and(|u| u != "sig") {
+                last = "the key is not a signing key (`use` is not `sig`)".into();
+                continue;
+            }
+            if key.alg.as_deref().is_some_and(|a| a != alg) {
+                last = format!(
+                    "the key is for alg `{}`, the token says `{alg}`",
+                    key.alg.as_deref().unwrap_or("")
+                );
+                continue;
+            }
+            let outcome = match (&key.key, alg) {
+                (KeyMaterial::Rsa { n, e }, "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512") => {
+                    let params: &signature::RsaParameters = match alg {
+                        "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
+                        "RS384" => &signature::RSA_PKCS1_2048_8192_SHA384,
+                        "RS512" => &signature::RSA_PKCS1_2048_8192_SHA512,
+                        "PS256" => &signature::RSA_PSS_2048_8192_SHA256,
+                        "PS384" => &signature::RSA_PSS_2048_8192_SHA384,
+                        _ => &signature::RSA_PSS_2048_8192_SHA512,
+                    };
+                    RsaPublicKeyComponents { n, e }.verify(params, signing_input, sig)
+                }
+                (KeyMaterial::P256(point), "ES256") => {
+                    UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                        .verify(signing_input, sig)
+                }
+                (KeyMaterial::P384(point), "ES384") => {
+                    UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
+                        .verify(signing_input, sig)
+                }
+                (KeyMaterial::Ed25519(x), "EdDSA" | "Ed25519") => {
+                    UnparsedPublicKey::new(&signature::ED25519, x).verify(signing_input, sig)
+                }
+                _ => {
+                    last = format!("the key type does not fit alg `{alg}`");
+                    continue;
+                }
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(_) => last = "the signature does not match the key".into(),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// True when a line looks like a compact JWS (three base64url parts).
+pub fn looks_like_jwt(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with("eyJ") && s.matches('.').count() == 2
+}
+
+/// A decoded token: its claims and, when a key set was given, whether the
+/// signature checked out (and why not).
+pub struct Decoded {
+    pub claims: Map<String, Value>,
+    pub verified: Option<bool>,
+    pub verify_error: Option<String>,
+}
+
+/// Decodes a compact JWT and verifies it when `jwks` is given. Fails only
+/// when the token cannot be read at all.
+pub fn decode(token: &str, jwks: Option<&Jwks>) -> Result<Decoded, String> {
+    let token = token.trim();
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err("a JWT has three dot-separated parts".into());
+    };
+    let header_bytes = b64("header", h)?;
+    let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
+        .map_err(|e| format!("the JWT header is not a JSON object: {e}"))?;
+    let payload = b64("payload", p)?;
+    let claims: Map<String, Value> =
+        serde_json::from_slice(&payload).map_err(|e| format!("the JWT payload is not a JSON object: {e}"))?;
+    let (verified, verify_error) = match jwks {
+        None => (None, None),
+        Some(set) => {
+            let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
+            let outcome = b64("signature", s).and_then(|sig| set.verify(&header, signing_input, &sig));
+            match outcome {
+                Ok(()) => (Some(true), None),
+                Err(reason) => (Some(false), Some(reason)),
+            }
+        }
+    };
+    Ok(Decoded {
+        claims,
+        verified,
+        verify_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    fn enc(v: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    fn claims() -> Value {
+        serde_json::json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:a/b:ref:refs/heads/main", "aud": "sts.amazonaws.com"})
+    }
+
+    fn ed25519_token(kid: &str) -> (String, Jwks) {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let head = enc(&serde_json::json!({"alg": "EdDSA", "kid": kid}));
+        let input = format!("{head}.{}", enc(&claims()));
+        let sig = URL_SAFE_NO_PAD.encode(pair.sign(input.as_bytes()).as_ref());
+        let jwks = Jwks::parse(
+            "t",
+            &serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": kid, "use": "sig",
+                "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref())}]})
+            .to_string(),
+        )
+        .unwrap();
+        (format!("{input}.{sig}"), jwks)
+    }
+
+    #[test]
+    fn decodes_without_a_key_set() {
+        let t = format!(
+            "{}.{}.c2ln",
+            enc(&serde_json::json!({"alg": "RS256"})),
+            enc(&claims())
+        );
+        let d = decode(&t, None).unwrap();
+        assert_eq!(d.verified, None);
+        assert_eq!(d.claims["sub"], "repo:a/b:ref:refs/heads/main");
+    }
+
+    #[test]
+    fn verifies_ed25519_and_rejects_tampering() {
+        let (token, jwks) = ed25519_token("k1");
+        assert_eq!(decode(&token, Some(&jwks)).unwrap().verified, Some(true));
+        let mut forged = claims();
+        forged["sub"] = "repo:evil/x:ref:refs/heads/main".into();
+        let parts: Vec<&str> = token.split('.').collect();
+        let tampered = format!("{}.{}.{}", parts[0], enc(&forged), parts[2]);
+        let d = decode(&tampered, Some(&jwks)).unwrap();
+        assert_eq!(d.verified, Some(false));
+        assert_eq!(
+            d.verify_error.as_deref(),
+            Some("the signature does not match the key")
+        );
+    }
+
+    #[test]
+    fn verifies_es256() {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let public = pair.public_key().as_ref();
+        let (x, y) = (&public[1..33], &public[33..65]);
+        let head = enc(&serde_json::json!({"alg": "ES256", "kid": "e1"}));
+        let input = format!("{head}.{}", enc(&claims()));
+        let sig = URL_SAFE_NO_PAD.encode(pair.sign(&rng, input.as_bytes()).unwrap().as_ref());
+        let jwks = Jwks::parse(
+            "t",
+            &serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1", "alg": "ES256",
+                "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)}]})
+            .to_string(),
+        )
+        .unwrap();
+        assert_eq!(
+            decode(&format!("{input}.{sig}"), Some(&jwks)).unwrap().verified,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn refuses_none_hmac_and_unknown_kid() {
+        let (_, jwks) = ed25519_token("k1");
+        let body = enc(&claims());
+        let none = format!("{}.{body}.", enc(&serde_json::json!({"alg": "none"})));
+        let d = decode(&none, Some(&jwks)).unwrap();
+        assert!(d.verify_error.unwrap().contains("`none` is refused"));
+        let hs = format!(
+            "{}.{body}.c2ln",
+            enc(&serde_json::json!({"alg": "HS256", "kid": "k1"}))
+        );
+        assert!(decode(&hs, Some(&jwks))
+            .unwrap()
+            .verify_error
+            .unwrap()
+            .contains("key-confusion"));
+        let other = format!(
+            "{}.{body}.c2ln",
+            enc(&serde_json::json!({"alg": "EdDSA", "kid": "k9"}))
+        );
+        assert_eq!(
+            decode(&other, Some(&jwks)).unwrap().verify_error.as_deref(),
+            Some("no key with kid `k9` in the key set")
+        );
+    }
+
+    #[test]
+    fn unreadable_tokens_and_key_sets() {
+        assert!(decode("eyJ.only", None).is_err());
+        assert!(decode("eyJhbGciOiJSUzI1NiJ9.!!!.x", None).is_err());
+        assert!(Jwks::parse("k.json", "{\"keys\": []}").is_err());
+        assert!(
+            Jwks::parse("k.json", r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("symmetric")
+        );
+        assert!(looks_like_jwt("eyJa.eyJb.c"));
+        assert!(!looks_like_jwt("{\"a\":1}"));
+    }
+}

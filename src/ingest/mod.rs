@@ -1,0 +1,766 @@
+//! Ingest: from SOURCES to typed rows, in parallel.
+//!
+//! Every path is sniffed by content, never by flag: CloudTrail as S3
+//! delivers it (`{"Records":[...]}`, gzipped), NDJSON (one event, or one
+//! `Records` wrapper, per line), bare JSON arrays, concatenated pretty-printed
+//! objects, `aws cloudtrail lookup-events` output, CloudTrail Lake and Athena
+//! exports, decoded CI claim sets, raw JWTs one per line, and GitHub
+//! `workflow_job` payloads; mixed freely, in any file.
+//!
+//! Files are read in parallel on the rayon pool, and a large line-delimited
+//! file is split into chunks that are parsed in parallel too. Each worker
+//! fills its own [`Batch`] (its own string interner, no shared state); the
+//! batches are merged in input order afterwards, so results never depend on
+//! scheduling. Bad input becomes an [`InputError`] naming the file and the
+//! line or record; the rest of the file and every other file are still read.
+
+pub mod claims;
+pub mod cloudtrail;
+pub mod discover;
+pub mod jobs;
+pub mod json;
+pub mod jwt;
+pub mod read;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::de::{DeserializeSeed, IgnoredAny};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use self::cloudtrail::{is_cloudtrail, read_record, Outcome, Position};
+use self::discover::{discover, InputFile};
+use self::json::{as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj};
+use self::jwt::{looks_like_jwt, Jwks};
+use crate::error::{InputError, Location};
+use crate::model::events::EventStore;
+use crate::model::records::{Assumption, JobRecord, TokenClaims};
+use crate::model::time::Micros;
+use crate::model::SkippedFile;
+
+/// How to read.
+#[derive(Clone, Default)]
+pub struct IngestOptions {
+    /// Keep only events at or after this time.
+    pub since: Option<Micros>,
+    /// Keep only events before this time.
+    pub until: Option<Micros>,
+    /// Cap on one file's decompressed size.
+    pub max_file_bytes: u64,
+    /// Verify raw JWTs against this key set.
+    pub jwks: Option<Arc<Jwks>>,
+}
+
+/// Rows read from some inputs. Indices inside (assumption `event_index`) are
+/// local to the batch until it is merged.
+#[derive(Default)]
+pub struct Batch {
+    pub events: EventStore,
+    pub assumptions: Vec<Assumption>,
+    pub claims: Vec<TokenClaims>,
+    pub jobs: Vec<JobRecord>,
+    pub errors: Vec<InputError>,
+    pub skipped_files: Vec<SkippedFile>,
+    pub files_read: usize,
+    pub bytes: u64,
+    pub records: u64,
+    pub records_outside_window: u64,
+    pub records_skipped: u64,
+}
+
+impl Batch {
+    /// Appends `other` after `self`, fixing up event indices.
+    pub fn append(&mut self, mut other: Batch) {
+        let offset = self.events.len();
+        for a in &mut other.assumptions {
+            a.event_index += offset;
+        }
+        self.events.append(other.events);
+        self.assumptions.append(&mut other.assumptions);
+        self.claims.append(&mut other.claims);
+        self.jobs.append(&mut other.jobs);
+        self.errors.append(&mut other.errors);
+        self.skipped_files.append(&mut other.skipped_files);
+        self.files_read += other.files_read;
+        self.bytes += other.bytes;
+        self.records += other.records;
+        self.records_outside_window += other.records_outside_window;
+        self.records_skipped += other.records_skipped;
+    }
+}
+
+/// Everything read from the sources.
+pub struct Ingested {
+    pub files: Vec<String>,
+    pub batch: Batch,
+}
+
+/// What one file is being read as, for the rows it produces.
+struct FileCtx<'o> {
+    file: u32,
+    display: &'o str,
+    opts: &'o IngestOptions,
+}
+
+/// Extensions of files that are documentation or configuration, skipped
+/// (with a note) when a directory walk meets them and they hold no log.
+const NON_LOG_EXTENSIONS: &[&str] = &[
+    "md", "markdown", "toml", "rs", "py", "sh", "yml", "yaml", "txt", "html", "css", "csv", "cfg", "ini",
+    "lock",
+];
+
+/// Chunk size for parsing one line-delimited file in parallel.
+const LINE_CHUNK_BYTES: usize = 4 << 20;
+
+/// Reads all sources. Never fails: whatever cannot be read is in
+/// `batch.errors`.
+pub fn ingest(sources: &[String], opts: &IngestOptions) -> Ingested {
+    let found = discover(sources);
+    let files: Vec<String> = found.files.iter().map(|f| f.display.clone()).collect();
+    let batches: Vec<Batch> = found
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| read_file(f, i as u32, opts))
+        .collect();
+    let mut batch = Batch {
+        errors: found.errors,
+        skipped_files: found.skipped,
+        ..Default::default()
+    };
+    for b in batches {
+        batch.append(b);
+    }
+    Ingested { files, batch }
+}
+
+/// Reads one file into a batch.
+pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
+    let mut batch = Batch::default();
+    let max = if opts.max_file_bytes == 0 {
+        read::DEFAULT_MAX_FILE_BYTES
+    } else {
+        opts.max_file_bytes
+    };
+    let (loaded, errors) = read::load(&input.path, &input.display, input.stdin, max);
+    batch.errors.extend(errors);
+    let Some(loaded) = loaded else { return batch };
+    batch.files_read = 1;
+    batch.bytes = loaded.bytes.len() as u64;
+    let text = match std::str::from_utf8(&loaded.bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + memchr::memchr_iter(b'\n', &loaded.bytes[..at]).count() as u64;
+            batch.errors.push(InputError::at(
+                &input.display,
+                Location::Line(line),
+                "invalid UTF-8; bad bytes were replaced with U+FFFD and the file was read",
+            ));
+            String::from_utf8_lossy(&loaded.bytes)
+        }
+    };
+    let ctx = FileCtx {
+        file,
+        display: &input.display,
+        opts,
+    };
+    let sniffed = parse_text(&text, &ctx, &mut batch);
+    if let Sniffed::NotALog(what) = sniffed {
+        let ext = Path::new(&input.display)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !input.explicit && !loaded.gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
+            batch.files_read = 0;
+            batch.skipped_files.push(SkippedFile {
+                path: input.display.clone(),
+                reason: format!("not a log ({what})"),
+            });
+        } else {
+            batch.errors.push(InputError::file(
+                &input.display,
+                format!("not a CloudTrail log, claim set, JWT or workflow_job payload ({what})"),
+            ));
+        }
+    }
+    batch
+}
+
+enum Sniffed {
+    Read,
+    Empty,
+    NotALog(String),
+}
+
+/// Reads a whole text buffer, choosing the shape by its first bytes.
+fn parse_text(text: &str, ctx: &FileCtx<'_>, batch: &mut Batch) -> Sniffed {
+    let body = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let Some(&first) = body.as_bytes().first() else {
+        batch.skipped_files.push(SkippedFile {
+            path: ctx.display.to_string(),
+            reason: "empty file".into(),
+        });
+        return Sniffed::Empty;
+    };
+    let lead_lines = memchr::memchr_iter(b'\n', &text.as_bytes()[..text.len() - body.len()]).count() as u64;
+    match first {
+        b'[' => {
+            let mut p = Parser::new(ctx, batch);
+            let mut scratch = Obj::default();
+            let mut de = serde_json::Deserializer::from_str(body);
+            let seed = ArraySeed {
+                array: ArrayKind::Bare,
+                rows: false,
+                sink: &mut p,
+                scratch: &mut scratch,
+            };
+            let result = seed.deserialize(&mut de).and_then(|()| de.end());
+            if let Err(e) = result {
+                p.syntax_error(&e, lead_lines);
+            }
+            Sniffed::Read
+        }
+        b'{' if is_line_delimited(body) => {
+            parse_lines(body, lead_lines, ctx, batch);
+            Sniffed::Read
+        }
+        b'{' => {
+            parse_stream(body, lead_lines, ctx, batch);
+            Sniffed::Read
+        }
+        _ if looks_like_jwt(body.lines().next().unwrap_or("")) => {
+            parse_lines(body, lead_lines, ctx, batch);
+            Sniffed::Read
+        }
+        _ => {
+            let preview: String = body.chars().take(24).flat_map(char::escape_default).collect();
+            Sniffed::NotALog(format!("starts with \"{preview}\""))
+        }
+    }
+}
+
+/// NDJSON when the first line is a whole JSON value and more follows.
+fn is_line_delimited(body: &str) -> bool {
+    let Some(nl) = memchr::memchr(b'\n', body.as_bytes()) else {
+        return false;
+    };
+    let first = body[..nl].trim_end();
+    if !first.ends_with('}') || body[nl..].trim().is_empty() {
+        return false;
+    }
+    serde_json::from_str::<IgnoredAny>(first).is_ok()
+}
+
+/// Line-delimited input: every line on its own, chunks of lines in
+/// parallel.
+fn parse_lines(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch) {
+    let bytes = body.as_bytes();
+    let mut chunks: Vec<&str> = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut end = (start + LINE_CHUNK_BYTES).min(bytes.len());
+        if end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1);
+        }
+        chunks.push(&body[start..end]);
+        start = end;
+    }
+    let mut first_lines = Vec::with_capacity(chunks.len());
+    let mut line = lead_lines + 1;
+    for c in &chunks {
+        first_lines.push(line);
+        line += memchr::memchr_iter(b'\n', c.as_bytes()).count() as u64;
+    }
+    let parse_chunk = |(chunk, first_line): (&str, u64)| {
+        let mut b = Batch::default();
+        {
+            let mut p = Parser::new(ctx, &mut b);
+            for (i, l) in chunk.split('\n').enumerate() {
+                p.line(l, first_line + i as u64);
+            }
+        }
+        b
+    };
+    if chunks.len() == 1 {
+        let b = parse_chunk((chunks[0], first_lines[0]));
+        batch.append(b);
+        return;
+    }
+    let parts: Vec<Batch> = chunks.into_par_iter().zip(first_lines).map(parse_chunk).collect();
+    for b in parts {
+        batch.append(b);
+    }
+}
+
+/// One document, or several concatenated (pretty-printed objects one after
+/// another, as Vault's file audit device writes them).
+fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch) {
+    // Nearly every file is one document: read it in a single pass.
+    let mut single = Batch::default();
+    let trailing = {
+        let mut p = Parser::new(ctx, &mut single);
+        let mut de = serde_json::Deserializer::from_str(body);
+        match p.document(&mut de, Location::File) {
+            Err(e) => {
+                p.syntax_error(&e, lead_lines);
+                false
+            }
+            Ok(()) => de.end().is_err(),
+        }
+    };
+    if !trailing {
+        batch.append(single);
+        return;
+    }
+    // Several documents: walk them with their offsets so each record can be
+    // located, and resynchronize after a broken one at the next line that
+    // opens an object.
+    let mut offset = 0usize;
+    while offset < body.len() {
+        let rest = &body[offset..];
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
+        let mut failed = None;
+        let mut consumed = rest.len();
+        for item in stream.by_ref() {
+            match item {
+                Ok(raw) => {
+                    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+                    let line =
+                        lead_lines + 1 + memchr::memchr_iter(b'\n', &body.as_bytes()[..start]).count() as u64;
+                    let mut p = Parser::new(ctx, batch);
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    if let Err(e) = p.document(&mut de, Location::Line(line)) {
+                        p.error(Location::Line(line), format!("invalid JSON: {e}"));
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => offset = body.len(),
+            Some(e) => {
+                let err_line = e.line().max(1);
+                let base = lead_lines + memchr::memchr_iter(b'\n', &body.as_bytes()[..offset]).count() as u64;
+                Parser::new(ctx, batch).error(
+                    Location::Line(base + err_line as u64),
+                    format!("invalid JSON: {e}"),
+                );
+                // Skip to the first line after the error that starts with '{'.
+                let mut pos = 0;
+                for _ in 0..err_line {
+                    match memchr::memchr(b'\n', &rest.as_bytes()[pos..]) {
+                        Some(i) => pos += i + 1,
+                        None => {
+                            pos = rest.len();
+                            break;
+                        }
+                    }
+                }
+                let mut next = None;
+                let mut p = pos;
+                while p < rest.len() {
+                    if rest.as_bytes()[p] == b'{' {
+                        next = Some(p);
+                        break;
+                    }
+                    p = memchr::memchr(b'\n', &rest.as_bytes()[p..]).map_or(rest.len(), |i| p + i + 1);
+                }
+                consumed = next.unwrap_or(rest.len());
+                offset += consumed.max(1);
+            }
+        }
+        let _ = consumed;
+    }
+}
+
+/// Turns records into rows for one file.
+struct Parser<'c, 'o> {
+    ctx: &'c FileCtx<'o>,
+    out: &'c mut Batch,
+    /// Line of the document being read (line-delimited files), else 0.
+    line: u64,
+}
+
+impl<'c, 'o> Parser<'c, 'o> {
+    fn new(ctx: &'c FileCtx<'o>, out: &'c mut Batch) -> Self {
+        Parser { ctx, out, line: 0 }
+    }
+
+    fn error(&mut self, location: Location, reason: impl Into<String>) {
+        self.out
+            .errors
+            .push(InputError::at(self.ctx.display, location, reason));
+    }
+
+    fn syntax_error(&mut self, e: &serde_json::Error, lead_lines: u64) {
+        let line = lead_lines + e.line() as u64;
+        let reason = if e.is_eof() {
+            format!("the JSON ends early (truncated file?): {e}")
+        } else {
+            format!("invalid JSON: {e}")
+        };
+        self.error(Location::Line(line.max(1)), reason);
+    }
+
+    /// Where an element of a streamed array sits.
+    fn element_location(&self, index: u64) -> Location {
+        if self.line > 0 {
+            Location::LineRecord {
+                line: self.line,
+                record: index,
+            }
+        } else {
+            Location::Record(index)
+        }
+    }
+
+    fn position(&self, record: u64) -> Position {
+        Position {
+            file: self.ctx.file,
+            record: record.min(u32::MAX as u64) as u32,
+            line: self.line.min(u32::MAX as u64) as u32,
+        }
+    }
+
+    /// One line of a line-delimited file.
+    fn line(&mut self, raw_line: &str, number: u64) {
+        let t = raw_line.trim();
+        if t.is_empty() {
+            return;
+        }
+        self.line = number;
+        if t.starts_with('{') {
+            let mut de = serde_json::Deserializer::from_str(t);
+            let result = self
+                .document(&mut de, Location::Line(number))
+                .and_then(|()| de.end());
+            if let Err(e) = result {
+                let reason = if e.is_eof() {
+                    format!("the JSON ends early (truncated line?): {e}")
+                } else {
+                    format!("invalid JSON: {e}")
+                };
+                self.error(Location::Line(number), reason);
+            }
+        } else if looks_like_jwt(t) {
+            self.jwt(t, Location::Line(number));
+        } else {
+            let preview: String = t.chars().take(24).flat_map(char::escape_default).collect();
+            self.error(
+                Location::Line(number),
+                format!("neither JSON nor a JWT: \"{preview}\""),
+            );
+        }
+    }
+
+    /// Reads one top-level JSON document and whatever it holds.
+    fn document<'de>(
+        &mut self,
+        de: &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+        at: Location,
+    ) -> serde_json::Result<()> {
+        let mut obj = Obj::default();
+        let mut scratch = Obj::default();
+        let outcome = DocumentSeed {
+            obj: &mut obj,
+            scratch: &mut scratch,
+            sink: self,
+        }
+        .deserialize(de)?;
+        match outcome {
+            Ok(()) => self.object(&obj, at, 0),
+            Err(kind) => self.error(at, format!("expected a JSON object, found {kind}")),
+        }
+        Ok(())
+    }
+
+    /// Classifies one object and reads it. `record` is its index when it
+    /// came from an array.
+    fn object(&mut self, obj: &Obj<'_>, at: Location, record: u64) {
+        // Arrays that were streamed have already been read.
+        if obj.has(Key::Records) || obj.has(Key::Events) || obj.has(Key::QueryResultRows) {
+            if obj.has(Key::DigestStartTime) {
+                self.out.records_skipped += 1;
+            }
+            return;
+        }
+        if obj.has(Key::DigestStartTime) {
+            self.out.skipped_files.push(SkippedFile {
+                path: self.ctx.display.to_string(),
+                reason: "CloudTrail digest file".into(),
+            });
+            return;
+        }
+        if is_cloudtrail(obj) {
+            self.cloudtrail(obj, at, record);
+            return;
+        }
+        for key in [Key::CloudTrailEvent, Key::EventJson] {
+            if let Some(raw) = obj.get(key) {
+                self.embedded_event(raw, key, at, record);
+                return;
+            }
+        }
+        if let Some(raw) = obj.get(Key::WorkflowJob) {
+            let _ = raw;
+            self.out.records += 1;
+            match pairs_to_map(obj) {
+                Ok(map) => match jobs::job_from_payload(&map) {
+                    Ok(mut job) => {
+                        job.file = self.ctx.file;
+                        job.record = record as u32;
+                        job.line = self.line as u32;
+                        self.out.jobs.push(job);
+                    }
+                    Err(e) => self.error(at, format!("workflow_job payload: {e}")),
+                },
+                Err(e) => self.error(at, e),
+            }
+            return;
+        }
+        if obj.has(Key::Iss) && obj.has(Key::Sub) {
+            self.out.records += 1;
+            match pairs_to_map(obj) {
+                Ok(map) => self.claims(&map, None, at, record),
+                Err(e) => self.error(at, e),
+            }
+            return;
+        }
+        if obj.has(Key::Keys) {
+            self.error(at, "a JWKS key set: give it with --jwks, not as a source");
+            return;
+        }
+        if obj.has(Key::EventName) {
+            self.out.records += 1;
+            self.error(
+                at,
+                "has `eventName` but none of the other CloudTrail envelope fields",
+            );
+            return;
+        }
+        self.error(
+            at,
+            format!(
+                "not a CloudTrail event, claim set or workflow_job payload (keys: {})",
+                obj.key_preview()
+            ),
+        );
+    }
+
+    fn cloudtrail(&mut self, obj: &Obj<'_>, at: Location, record: u64) {
+        self.out.records += 1;
+        if let Some(k) = obj.duplicate {
+            self.error(
+                at.clone(),
+                format!("duplicate key `{}`; the last value was used", json::key_name(k)),
+            );
+        }
+        let pos = self.position(record);
+        let window = (self.ctx.opts.since, self.ctx.opts.until);
+        let events = &mut self.out.events;
+        let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
+        match read_record(obj, pos, window, &mut push) {
+            Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
+            Ok(Outcome::Event(None)) => {}
+            Ok(Outcome::Insight) => self.out.records_skipped += 1,
+            Ok(Outcome::OutsideWindow) => self.out.records_outside_window += 1,
+            Err(e) => self.error(at, e.to_string()),
+        }
+    }
+
+    /// A CloudTrail event stored as a JSON string (LookupEvents'
+    /// `CloudTrailEvent`, Lake's `eventJson`).
+    fn embedded_event(&mut self, raw: &RawValue, key: Key, at: Location, record: u64) {
+        let text = match as_str(raw, json::key_name(key)) {
+            Ok(t) => t,
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at, e.to_string());
+                return;
+            }
+        };
+        let mut inner = Obj::default();
+        let mut scratch = Obj::default();
+        let mut nested = NoArrays;
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let parsed = DocumentSeed {
+            obj: &mut inner,
+            scratch: &mut scratch,
+            sink: &mut nested,
+        }
+        .deserialize(&mut de);
+        match parsed {
+            Ok(Ok(())) if is_cloudtrail(&inner) => self.cloudtrail(&inner, at, record),
+            Ok(Ok(())) => {
+                self.out.records += 1;
+                self.error(at, format!("`{}` is not a CloudTrail event", json::key_name(key)));
+            }
+            Ok(Err(kind)) => {
+                self.out.records += 1;
+                self.error(
+                    at,
+                    format!("`{}` holds {kind}, not an event", json::key_name(key)),
+                );
+            }
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at, format!("`{}` is not valid JSON: {e}", json::key_name(key)));
+            }
+        }
+    }
+
+    /// A CloudTrail Lake result row: `[{"eventVersion":"1.08"},{...},...]`.
+    fn lake_row(&mut self, index: u64, row: &RawValue) {
+        let at = self.element_location(index);
+        let cells: Vec<Map<String, Value>> = match serde_json::from_str(row.get()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at, format!("QueryResultRows row is not a list of columns: {e}"));
+                return;
+            }
+        };
+        let mut merged = Map::new();
+        for cell in cells {
+            merged.extend(cell);
+        }
+        if let Some(Value::String(event)) = merged.get("eventJson").or_else(|| merged.get("eventjson")) {
+            let boxed = RawValue::from_string(Value::String(event.clone()).to_string());
+            if let Ok(raw) = boxed {
+                self.embedded_event(&raw, Key::EventJson, at, index);
+                return;
+            }
+        }
+        let text = Value::Object(merged).to_string();
+        let mut inner = Obj::default();
+        let mut scratch = Obj::default();
+        let mut nested = NoArrays;
+        let mut de = serde_json::Deserializer::from_str(&text);
+        match (DocumentSeed {
+            obj: &mut inner,
+            scratch: &mut scratch,
+            sink: &mut nested,
+        })
+        .deserialize(&mut de)
+        {
+            Ok(Ok(())) if is_cloudtrail(&inner) => self.cloudtrail(&inner, at, index),
+            _ => {
+                self.out.records += 1;
+                self.error(
+                    at,
+                    "QueryResultRows row does not hold a CloudTrail event (select whole events or eventJson)",
+                );
+            }
+        }
+    }
+
+    fn jwt(&mut self, token: &str, at: Location) {
+        self.out.records += 1;
+        match jwt::decode(token, self.ctx.opts.jwks.as_deref()) {
+            Ok(decoded) => {
+                if let Some(reason) = &decoded.verify_error {
+                    self.error(at.clone(), format!("JWT signature not verified: {reason}"));
+                }
+                self.claims(&decoded.claims, Some(decoded.verified), at, 0);
+            }
+            Err(reason) => self.error(at, format!("unreadable JWT: {reason}")),
+        }
+    }
+
+    fn claims(&mut self, map: &Map<String, Value>, jwt: Option<Option<bool>>, at: Location, record: u64) {
+        match claims::claims_from_map(map) {
+            Ok(mut c) => {
+                c.from_jwt = jwt.is_some();
+                c.verified = jwt.flatten();
+                c.file = self.ctx.file;
+                c.record = record as u32;
+                c.line = self.line as u32;
+                self.out.claims.push(c);
+            }
+            Err(e) => self.error(at, format!("claim set: {e}")),
+        }
+    }
+}
+
+impl<'de> ArraySink<'de> for Parser<'_, '_> {
+    fn element(&mut self, array: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>) {
+        let at = self.element_location(index);
+        let obj = match obj {
+            Ok(o) => o,
+            Err(kind) => {
+                self.out.records += 1;
+                self.error(at, format!("expected an object, found {kind}"));
+                return;
+            }
+        };
+        match array {
+            ArrayKind::Records if is_cloudtrail(obj) => self.cloudtrail(obj, at, index),
+            ArrayKind::Records => {
+                self.out.records += 1;
+                self.error(
+                    at,
+                    format!("not a CloudTrail event (keys: {})", obj.key_preview()),
+                );
+            }
+            ArrayKind::Events => match obj.get(Key::CloudTrailEvent) {
+                Some(raw) => self.embedded_event(raw, Key::CloudTrailEvent, at, index),
+                None if is_cloudtrail(obj) => self.cloudtrail(obj, at, index),
+                None => {
+                    self.out.records += 1;
+                    self.error(at, "LookupEvents entry without `CloudTrailEvent`");
+                }
+            },
+            ArrayKind::Bare => {
+                if obj.get(Key::Records).is_some() {
+                    // A Records wrapper inside an array: read its records.
+                    let raw = obj.get(Key::Records).expect("checked");
+                    let mut scratch = Obj::default();
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    let result = ArraySeed {
+                        array: ArrayKind::Records,
+                        rows: false,
+                        sink: self,
+                        scratch: &mut scratch,
+                    }
+                    .deserialize(&mut de);
+                    if let Err(e) = result {
+                        self.error(at, format!("`Records` is not readable: {e}"));
+                    }
+                    return;
+                }
+                self.object(obj, at, index)
+            }
+        }
+    }
+
+    fn row(&mut self, index: u64, row: &'de RawValue) {
+        self.lake_row(index, row);
+    }
+}
+
+/// A sink for documents that must not contain streamed arrays.
+struct NoArrays;
+
+impl<'de> ArraySink<'de> for NoArrays {
+    fn element(&mut self, _: ArrayKind, _: u64, _: Result<&Obj<'de>, &'static str>) {}
+    fn row(&mut self, _: u64, _: &'de RawValue) {}
+}
+
+/// Rebuilds a whole object from its borrowed pairs (claims and jobs are
+/// few; they get full JSON values).
+fn pairs_to_map(obj: &Obj<'_>) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for (k, v) in &obj.pairs {
+        let value: Value =
+            serde_json::from_str(v.get()).map_err(|e| format!("`{k}` is not readable: {e}"))?;
+        map.insert(k.to_string(), value);
+    }
+    Ok(map)
+}

@@ -1,0 +1,18 @@
+//! rolecall audits federated CI/CD role sessions: it reads cloud audit
+//! trails and CI token claims, joins every role exchange to the token behind
+//! it, follows the issued credentials through every later call, and flags
+//! what breaks the trust boundary.
+//!
+//! Data flows one way: [`cli`] → [`pipeline`] → [`ingest`] → [`correlate`]
+//! → [`detect`] → [`output`]. [`model`], [`policy`] and [`error`] are the
+//! shared leaves. Each module opens with what it owns.
+
+pub mod cli;
+pub mod correlate;
+pub mod detect;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod pipeline;
+pub mod policy;

@@ -1,0 +1,230 @@
+//! The event store: every cloud audit event, flattened into compact columns.
+//!
+//! Rows keep what the joins and detections need, not the record: repeated
+//! strings are interned ([`Sym`]), event ids sit back to back in one buffer,
+//! booleans share a flag byte. At 10 million events this is about 120 bytes a
+//! row. The raw record stays in its file; `file` and `record` point back to it.
+
+use super::interner::{Interner, StrColumn, Sym};
+use super::time::Micros;
+
+/// `time` value of an event that carried no usable `eventTime`.
+pub const NO_TIME: Micros = i64::MIN;
+
+pub const FLAG_READ_ONLY_KNOWN: u8 = 1;
+pub const FLAG_READ_ONLY: u8 = 2;
+/// The call was made by an AWS service on the principal's behalf
+/// (`invokedBy`, or a service name / `AWS Internal` as source address).
+pub const FLAG_VIA_SERVICE: u8 = 4;
+
+/// One event as the parser sees it, borrowing from the record.
+#[derive(Debug, Default, Clone)]
+pub struct EventRow<'a> {
+    pub time: Option<Micros>,
+    pub cloud: &'a str,
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub principal_type: Option<&'a str>,
+    pub principal_arn: Option<&'a str>,
+    /// The role behind an assumed-role session (`sessionIssuer.arn`).
+    pub role_arn: Option<&'a str>,
+    pub access_key: Option<&'a str>,
+    pub source_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    /// `webIdFederationData.federatedProvider` of the calling session.
+    pub federated_provider: Option<&'a str>,
+    /// The access key id this event issued (STS calls that return keys).
+    pub issued_key: Option<&'a str>,
+    pub event_id: Option<&'a str>,
+    pub read_only: Option<bool>,
+    pub via_service: bool,
+    pub file: u32,
+    pub record: u32,
+    /// 1-based line for line-delimited files, 0 otherwise.
+    pub line: u32,
+}
+
+/// Columnar storage for events. All `Sym` columns share `strings`.
+#[derive(Debug, Default, Clone)]
+pub struct EventStore {
+    pub strings: Interner,
+    pub time: Vec<Micros>,
+    pub cloud: Vec<Sym>,
+    pub account: Vec<Sym>,
+    pub region: Vec<Sym>,
+    pub service: Vec<Sym>,
+    pub action: Vec<Sym>,
+    pub principal_type: Vec<Sym>,
+    pub principal_arn: Vec<Sym>,
+    pub role_arn: Vec<Sym>,
+    pub access_key: Vec<Sym>,
+    pub source_ip: Vec<Sym>,
+    pub user_agent: Vec<Sym>,
+    pub error_code: Vec<Sym>,
+    pub federated_provider: Vec<Sym>,
+    pub issued_key: Vec<Sym>,
+    pub event_id: StrColumn,
+    pub flags: Vec<u8>,
+    pub file: Vec<u32>,
+    pub record: Vec<u32>,
+    pub line: Vec<u32>,
+}
+
+macro_rules! sym_columns {
+    ($m:ident) => {
+        $m!(
+            cloud,
+            account,
+            region,
+            service,
+            action,
+            principal_type,
+            principal_arn,
+            role_arn,
+            access_key,
+            source_ip,
+            user_agent,
+            error_code,
+            federated_provider,
+            issued_key
+        )
+    };
+}
+
+impl EventStore {
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    /// Appends one event and returns its index.
+    pub fn push(&mut self, row: &EventRow<'_>) -> usize {
+        let s = &mut self.strings;
+        self.time.push(row.time.unwrap_or(NO_TIME));
+        self.cloud.push(s.intern(row.cloud));
+        self.account.push(s.intern_opt(row.account));
+        self.region.push(s.intern_opt(row.region));
+        self.service.push(s.intern_opt(row.service));
+        self.action.push(s.intern_opt(row.action));
+        self.principal_type.push(s.intern_opt(row.principal_type));
+        self.principal_arn.push(s.intern_opt(row.principal_arn));
+        self.role_arn.push(s.intern_opt(row.role_arn));
+        self.access_key.push(s.intern_opt(row.access_key));
+        self.source_ip.push(s.intern_opt(row.source_ip));
+        self.user_agent.push(s.intern_opt(row.user_agent));
+        self.error_code.push(s.intern_opt(row.error_code));
+        self.federated_provider.push(s.intern_opt(row.federated_provider));
+        self.issued_key.push(s.intern_opt(row.issued_key));
+        self.event_id.push(row.event_id.unwrap_or(""));
+        let mut flags = 0;
+        if let Some(ro) = row.read_only {
+            flags |= FLAG_READ_ONLY_KNOWN;
+            if ro {
+                flags |= FLAG_READ_ONLY;
+            }
+        }
+        if row.via_service {
+            flags |= FLAG_VIA_SERVICE;
+        }
+        self.flags.push(flags);
+        self.file.push(row.file);
+        self.record.push(row.record);
+        self.line.push(row.line);
+        self.time.len() - 1
+    }
+
+    /// Moves `other`'s rows to the end of `self`, remapping its strings.
+    pub fn append(&mut self, other: EventStore) {
+        let map = self.strings.absorb(&other.strings);
+        let remap = |v: &Vec<Sym>| v.iter().map(|s| map[s.0 as usize]).collect::<Vec<_>>();
+        macro_rules! extend {
+            ($($c:ident),*) => { $( let mapped = remap(&other.$c); self.$c.extend(mapped); )* };
+        }
+        sym_columns!(extend);
+        self.time.extend(other.time);
+        self.event_id.append(&other.event_id);
+        self.flags.extend(other.flags);
+        self.file.extend(other.file);
+        self.record.extend(other.record);
+        self.line.extend(other.line);
+    }
+
+    pub fn str(&self, sym: Sym) -> Option<&str> {
+        self.strings.opt(sym)
+    }
+
+    pub fn time_of(&self, i: usize) -> Option<Micros> {
+        let t = self.time[i];
+        (t != NO_TIME).then_some(t)
+    }
+
+    pub fn event_id_of(&self, i: usize) -> Option<&str> {
+        let id = self.event_id.get(i);
+        (!id.is_empty()).then_some(id)
+    }
+
+    pub fn read_only_of(&self, i: usize) -> Option<bool> {
+        let f = self.flags[i];
+        (f & FLAG_READ_ONLY_KNOWN != 0).then_some(f & FLAG_READ_ONLY != 0)
+    }
+
+    pub fn via_service(&self, i: usize) -> bool {
+        self.flags[i] & FLAG_VIA_SERVICE != 0
+    }
+
+    /// Approximate heap bytes, for the memory figures in the summary.
+    pub fn heap_bytes(&self) -> usize {
+        let mut n = self.strings.heap_bytes() + self.event_id.heap_bytes();
+        n += self.time.capacity() * 8 + self.flags.capacity();
+        n += (self.file.capacity() + self.record.capacity() + self.line.capacity()) * 4;
+        macro_rules! cap {
+            ($($c:ident),*) => { $( n += self.$c.capacity() * 4; )* };
+        }
+        sym_columns!(cap);
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_and_append_keep_values() {
+        let mut a = EventStore::default();
+        a.push(&EventRow {
+            cloud: "aws",
+            action: Some("GetObject"),
+            source_ip: Some("1.2.3.4"),
+            event_id: Some("e1"),
+            read_only: Some(true),
+            time: Some(5),
+            ..Default::default()
+        });
+        let mut b = EventStore::default();
+        b.push(&EventRow {
+            cloud: "aws",
+            action: Some("PutObject"),
+            source_ip: Some("1.2.3.4"),
+            via_service: true,
+            ..Default::default()
+        });
+        a.append(b);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.str(a.action[1]), Some("PutObject"));
+        assert_eq!(a.source_ip[0], a.source_ip[1]);
+        assert_eq!(a.read_only_of(0), Some(true));
+        assert_eq!(a.read_only_of(1), None);
+        assert!(a.via_service(1));
+        assert_eq!(a.time_of(1), None);
+        assert_eq!(a.event_id_of(0), Some("e1"));
+        assert_eq!(a.event_id_of(1), None);
+        assert_eq!(a.str(a.cloud[1]), Some("aws"));
+    }
+}

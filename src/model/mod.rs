@@ -1,0 +1,54 @@
+//! The shared vocabulary of every stage: events, exchanges, claims, jobs,
+//! sessions, findings, and the [`Report`] that carries them from the engine
+//! to the outputs and the dashboard. Pure data and pure helpers (time,
+//! refs, subjects); no I/O. Imports only `error`.
+
+pub mod events;
+pub mod finding;
+pub mod interner;
+pub mod records;
+pub mod refs;
+pub mod secrets;
+pub mod subject;
+pub mod tables;
+pub mod time;
+
+pub use events::{EventRow, EventStore, NO_TIME};
+pub use finding::{sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Unchecked};
+pub use interner::{Interner, Sym};
+pub use records::{Assumption, ClaimsMatch, JobRecord, MatchKind, RunWindow, Session, TokenClaims};
+pub use subject::{Fact, Provider};
+pub use time::Micros;
+
+/// A value for a sentence: the text, or `unknown`.
+pub fn format_opt(s: Option<&str>) -> &str {
+    s.unwrap_or("unknown")
+}
+
+/// Everything one engine run produced.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Input paths, indexed by the `file` fields of every row.
+    pub files: Vec<String>,
+    pub events: EventStore,
+    pub assumptions: Vec<Assumption>,
+    /// The claims join for each exchange, index for index.
+    pub matches: Vec<ClaimsMatch>,
+    pub claims: Vec<TokenClaims>,
+    pub jobs: Vec<JobRecord>,
+    pub runs: Vec<RunWindow>,
+    pub sessions: Vec<Session>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn file_name(&self, file: u32) -> &str {
+        self.files.get(file as usize).map_or("?", |s| s.as_str())
+    }
+
+    /// The session behind a finding's `session_key`.
+    pub fn session(&self, key: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.key == key)
+    }
+}

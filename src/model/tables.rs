@@ -1,0 +1,282 @@
+//! The model as polars tables, built from typed rows with an explicit
+//! schema (never inferred: inference silently drops keys first seen after
+//! the rows it sampled). Column names are lower-case snake case and stable:
+//! they are what `rolecall query`, user detections and the Parquet export
+//! see. Times are `Datetime(µs)` in UTC.
+//!
+//! This module builds the tables that need no policy: `events`,
+//! `assumptions`, `claims`, `jobs` and `runs`. `sessions` and `activity`
+//! carry policy-derived columns and are built by `detect`.
+
+use polars::prelude::*;
+
+use super::events::EventStore;
+use super::records::{Assumption, ClaimsMatch, JobRecord, RunWindow, Session, TokenClaims};
+
+/// Builds a frame column by column.
+pub struct FrameBuilder {
+    height: usize,
+    columns: Vec<Column>,
+}
+
+impl FrameBuilder {
+    pub fn new(height: usize) -> Self {
+        FrameBuilder {
+            height,
+            columns: Vec::new(),
+        }
+    }
+
+    pub fn str<'a>(&mut self, name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> &mut Self {
+        let v: Vec<Option<&str>> = values.into_iter().collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+
+    pub fn string(&mut self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> &mut Self {
+        let v: Vec<Option<String>> = values.into_iter().collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+
+    pub fn i64(&mut self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> &mut Self {
+        let v: Vec<Option<i64>> = values.into_iter().collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+
+    pub fn bool(&mut self, name: &str, values: impl IntoIterator<Item = Option<bool>>) -> &mut Self {
+        let v: Vec<Option<bool>> = values.into_iter().collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+
+    /// Microseconds since the epoch as a UTC datetime column.
+    pub fn time(&mut self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> &mut Self {
+        let v: Vec<Option<i64>> = values.into_iter().collect();
+        let c = Column::new(name.into(), v)
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+            .expect("i64 casts to datetime");
+        self.columns.push(c);
+        self
+    }
+
+    pub fn finish(self) -> DataFrame {
+        DataFrame::new(self.height, self.columns).expect("columns have the frame's height and unique names")
+    }
+}
+
+/// Every event, one row each.
+pub fn events_frame(ev: &EventStore, files: &[String]) -> DataFrame {
+    let n = ev.len();
+    let s = |col: &Vec<super::Sym>| col.iter().map(|&x| ev.str(x)).collect::<Vec<_>>();
+    let mut b = FrameBuilder::new(n);
+    b.time("time", (0..n).map(|i| ev.time_of(i)))
+        .str("cloud", s(&ev.cloud))
+        .str("account", s(&ev.account))
+        .str("region", s(&ev.region))
+        .str("service", s(&ev.service))
+        .str("action", s(&ev.action))
+        .str("principal_type", s(&ev.principal_type))
+        .str("principal_arn", s(&ev.principal_arn))
+        .str("role_arn", s(&ev.role_arn))
+        .str("access_key_id", s(&ev.access_key))
+        .str("source_ip", s(&ev.source_ip))
+        .str("user_agent", s(&ev.user_agent))
+        .str("error_code", s(&ev.error_code))
+        .str("event_id", (0..n).map(|i| ev.event_id_of(i)))
+        .bool("read_only", (0..n).map(|i| ev.read_only_of(i)))
+        .bool("via_service", (0..n).map(|i| Some(ev.via_service(i))))
+        .str("federated_provider", s(&ev.federated_provider))
+        .str("issued_access_key_id", s(&ev.issued_key))
+        .str(
+            "file",
+            ev.file.iter().map(|&f| files.get(f as usize).map(String::as_str)),
+        )
+        .i64("record", ev.record.iter().map(|&r| Some(r as i64)))
+        .i64("line", ev.line.iter().map(|&l| (l > 0).then_some(l as i64)));
+    b.finish()
+}
+
+/// Every role exchange, success or failure, with its claims join.
+pub fn assumptions_frame(
+    assumptions: &[Assumption],
+    matches: &[ClaimsMatch],
+    claims: &[TokenClaims],
+    sessions: &[Session],
+    files: &[String],
+) -> DataFrame {
+    let n = assumptions.len();
+    let mut session_of = vec![None; n];
+    for s in sessions {
+        session_of[s.assumption] = Some(s.key.as_str());
+    }
+    let a = assumptions;
+    let token_key: Vec<Option<String>> = matches
+        .iter()
+        .map(|m| m.claims.map(|c| claims[c].token_key()))
+        .collect();
+    let mut b = FrameBuilder::new(n);
+    b.time("time", a.iter().map(|x| x.time))
+        .str("cloud", a.iter().map(|x| Some(x.cloud.as_str())))
+        .str("account", a.iter().map(|x| x.account.as_deref()))
+        .str("region", a.iter().map(|x| x.region.as_deref()))
+        .str("issuer", a.iter().map(|x| x.issuer.as_deref()))
+        .str("provider_arn", a.iter().map(|x| x.provider_arn.as_deref()))
+        .str("subject", a.iter().map(|x| x.subject.as_deref()))
+        .str("audience", a.iter().map(|x| x.audience.as_deref()))
+        .str("role_arn", a.iter().map(|x| x.role_arn.as_deref()))
+        .str(
+            "role_session_name",
+            a.iter().map(|x| x.role_session_name.as_deref()),
+        )
+        .i64("duration_seconds", a.iter().map(|x| x.duration_seconds))
+        .str("access_key_id", a.iter().map(|x| x.access_key_id.as_deref()))
+        .time("expiration", a.iter().map(|x| x.expiration))
+        .str(
+            "assumed_role_arn",
+            a.iter().map(|x| x.assumed_role_arn.as_deref()),
+        )
+        .str("source_identity", a.iter().map(|x| x.source_identity.as_deref()))
+        .str("source_ip", a.iter().map(|x| x.source_ip.as_deref()))
+        .str("user_agent", a.iter().map(|x| x.user_agent.as_deref()))
+        .str("error_code", a.iter().map(|x| x.error_code.as_deref()))
+        .str("error_message", a.iter().map(|x| x.error_message.as_deref()))
+        .str("event_id", a.iter().map(|x| x.event_id.as_deref()))
+        .bool("succeeded", a.iter().map(|x| Some(x.succeeded())))
+        .str("session_key", session_of)
+        .str("match", matches.iter().map(|m| Some(m.kind.as_str())))
+        .i64(
+            "claims_candidates",
+            matches.iter().map(|m| Some(m.candidates as i64)),
+        )
+        .string("token_key", token_key)
+        .str(
+            "request_parameters",
+            a.iter().map(|x| x.request_parameters.as_deref()),
+        )
+        .str(
+            "file",
+            a.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+        )
+        .i64("record", a.iter().map(|x| Some(x.record as i64)))
+        .i64("line", a.iter().map(|x| (x.line > 0).then_some(x.line as i64)));
+    b.finish()
+}
+
+/// Every token's claims.
+pub fn claims_frame(claims: &[TokenClaims], files: &[String]) -> DataFrame {
+    let c = claims;
+    let mut b = FrameBuilder::new(c.len());
+    b.str("issuer", c.iter().map(|x| Some(x.issuer.as_str())))
+        .str("subject", c.iter().map(|x| Some(x.subject.as_str())))
+        .string("audience", c.iter().map(|x| Some(x.audiences.join(","))))
+        .str("jti", c.iter().map(|x| x.jti.as_deref()))
+        .time("iat", c.iter().map(|x| x.iat))
+        .time("exp", c.iter().map(|x| x.exp))
+        .time("nbf", c.iter().map(|x| x.nbf))
+        .str("provider", c.iter().map(|x| x.provider.map(|p| p.as_str())))
+        .str("repository", c.iter().map(|x| x.repository.as_deref()))
+        .str("ref", c.iter().map(|x| x.git_ref.as_deref()))
+        .str("ref_type", c.iter().map(|x| x.ref_type.as_deref()))
+        .str("environment", c.iter().map(|x| x.environment.as_deref()))
+        .str("deployment_tier", c.iter().map(|x| x.deployment_tier.as_deref()))
+        .str("workflow_ref", c.iter().map(|x| x.workflow_ref.as_deref()))
+        .str("trigger", c.iter().map(|x| x.trigger.as_deref()))
+        .str("run_id", c.iter().map(|x| x.run_id.as_deref()))
+        .str("run_attempt", c.iter().map(|x| x.run_attempt.as_deref()))
+        .str("actor", c.iter().map(|x| x.actor.as_deref()))
+        .str(
+            "runner_environment",
+            c.iter().map(|x| x.runner_environment.as_deref()),
+        )
+        .bool("ref_protected", c.iter().map(|x| x.ref_protected))
+        .bool("verified", c.iter().map(|x| x.verified))
+        .bool("from_jwt", c.iter().map(|x| Some(x.from_jwt)))
+        .string("token_key", c.iter().map(|x| Some(x.token_key())))
+        .str(
+            "file",
+            c.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+        )
+        .i64("record", c.iter().map(|x| Some(x.record as i64)))
+        .i64("line", c.iter().map(|x| (x.line > 0).then_some(x.line as i64)));
+    b.finish()
+}
+
+/// Every `workflow_job` delivery.
+pub fn jobs_frame(jobs: &[JobRecord], files: &[String]) -> DataFrame {
+    let j = jobs;
+    let mut b = FrameBuilder::new(j.len());
+    b.str("repository", j.iter().map(|x| Some(x.repository.as_str())))
+        .str("run_id", j.iter().map(|x| Some(x.run_id.as_str())))
+        .str("run_attempt", j.iter().map(|x| x.run_attempt.as_deref()))
+        .str("job_id", j.iter().map(|x| x.job_id.as_deref()))
+        .str("job_name", j.iter().map(|x| x.job_name.as_deref()))
+        .str("workflow_name", j.iter().map(|x| x.workflow_name.as_deref()))
+        .str("action", j.iter().map(|x| x.action.as_deref()))
+        .str("status", j.iter().map(|x| x.status.as_deref()))
+        .str("conclusion", j.iter().map(|x| x.conclusion.as_deref()))
+        .time("started_at", j.iter().map(|x| x.started_at))
+        .time("completed_at", j.iter().map(|x| x.completed_at))
+        .str("runner_name", j.iter().map(|x| x.runner_name.as_deref()))
+        .string("labels", j.iter().map(|x| Some(x.labels.join(","))))
+        .str(
+            "file",
+            j.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+        );
+    b.finish()
+}
+
+/// Every CI run window.
+pub fn runs_frame(runs: &[RunWindow]) -> DataFrame {
+    let r = runs;
+    let mut b = FrameBuilder::new(r.len());
+    b.str("repository", r.iter().map(|x| Some(x.repository.as_str())))
+        .str("run_id", r.iter().map(|x| Some(x.run_id.as_str())))
+        .str("run_attempt", r.iter().map(|x| x.run_attempt.as_deref()))
+        .time("started_at", r.iter().map(|x| x.started_at))
+        .time("ended_at", r.iter().map(|x| x.ended_at))
+        .i64("jobs", r.iter().map(|x| Some(x.jobs as i64)))
+        .string("runners", r.iter().map(|x| Some(x.runners.join(","))));
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::events::EventRow;
+
+    #[test]
+    fn events_frame_has_explicit_types_even_when_empty() {
+        let df = events_frame(&EventStore::default(), &[]);
+        assert_eq!(df.height(), 0);
+        let schema = df.schema();
+        assert_eq!(
+            schema.get("time"),
+            Some(&DataType::Datetime(TimeUnit::Microseconds, None))
+        );
+        assert_eq!(schema.get("source_ip"), Some(&DataType::String));
+        assert_eq!(schema.get("read_only"), Some(&DataType::Boolean));
+    }
+
+    #[test]
+    fn events_frame_keeps_values() {
+        let mut ev = EventStore::default();
+        ev.push(&EventRow {
+            time: Some(1_000_000),
+            cloud: "aws",
+            action: Some("GetObject"),
+            file: 0,
+            line: 3,
+            ..Default::default()
+        });
+        let df = events_frame(&ev, &["a.json".into()]);
+        assert_eq!(
+            df.column("action").unwrap().str().unwrap().get(0),
+            Some("GetObject")
+        );
+        assert_eq!(df.column("file").unwrap().str().unwrap().get(0), Some("a.json"));
+        assert_eq!(df.column("line").unwrap().i64().unwrap().get(0), Some(3));
+        assert_eq!(df.column("region").unwrap().str().unwrap().get(0), None);
+    }
+}

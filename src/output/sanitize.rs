@@ -1,0 +1,104 @@
+//! Escaping for attacker-controlled text.
+//!
+//! User agents, role session names, subjects and claims are chosen by
+//! whoever called AWS or minted the token. Before any of it reaches a
+//! terminal, control characters, escape sequences, bidirectional overrides
+//! and invisible characters become visible `\u{..}` escapes; CSV cells that
+//! a spreadsheet would run as formulas are neutralized; JWT signatures are
+//! removed everywhere.
+
+use std::borrow::Cow;
+
+use crate::model::secrets::redact_jwts;
+
+/// Characters that change how text is displayed rather than being
+/// displayed: C0/C1 controls, DEL, bidi embeddings, overrides and
+/// isolates, zero-width characters, line and paragraph separators.
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+/// Text safe to print on a terminal: one line, nothing hidden.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    let s = redact_jwts(s);
+    if !s.chars().any(is_unsafe_char) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Shortens to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if s.chars().count() <= max {
+        return Cow::Borrowed(s);
+    }
+    let keep: String = s.chars().take(max.saturating_sub(1)).collect();
+    Cow::Owned(format!("{keep}…"))
+}
+
+/// Terminal-safe and at most `max` characters.
+pub fn cell(s: &str, max: usize) -> String {
+    truncate(&terminal(s), max).into_owned()
+}
+
+/// One CSV field: formula triggers neutralized with a leading `'`, quoted
+/// when it holds a separator, quote or line break.
+pub fn csv_field(s: &str) -> String {
+    let s = redact_jwts(s);
+    let neutral = match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.into_owned(),
+    };
+    if neutral.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", neutral.replace('"', "\"\""))
+    } else {
+        neutral
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_escapes_controls_and_bidi() {
+        assert_eq!(terminal("a\x1b[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(terminal("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(terminal("two\nlines"), "two\\u{a}lines");
+        assert_eq!(terminal("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(terminal("plain ünïcode 日本"), "plain ünïcode 日本");
+        assert_eq!(terminal("c1\u{9b}31m"), "c1\\u{9b}31m");
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate("日本語テキスト", 4), "日本語…");
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(cell(&"x".repeat(10_000), 20).chars().count(), 20);
+    }
+
+    #[test]
+    fn csv_neutralizes_formulas() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("ok"), "ok");
+    }
+}

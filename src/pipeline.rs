@@ -1,0 +1,161 @@
+//! The engine in one call: ingest → correlate → detect → [`Report`].
+//!
+//! `scan`, `sessions`, `query` (and later the dashboard and the reports) all
+//! run this and differ only in what they show.
+
+use crate::correlate::correlate;
+use crate::detect::{self, sql::QueryDef, Input, Tables};
+use crate::error::QueryError;
+use crate::ingest::{ingest, IngestOptions};
+use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary};
+use crate::policy::Policy;
+
+/// Input errors kept in the summary; the count is always exact.
+pub const MAX_LISTED_ERRORS: usize = 1000;
+
+/// Everything a run needs, resolved.
+pub struct Config {
+    pub sources: Vec<String>,
+    pub policy: Policy,
+    pub ingest: IngestOptions,
+    /// Only these rule ids; `None` runs all.
+    pub rules: Option<Vec<String>>,
+    /// The SQL detections: built-ins plus the user's.
+    pub queries: Vec<QueryDef>,
+}
+
+impl Config {
+    pub fn rule_enabled(&self, id: &str) -> bool {
+        self.rules.as_ref().is_none_or(|r| r.iter().any(|x| x == id))
+    }
+}
+
+/// A finished run: the report and the tables behind it.
+pub struct Outcome {
+    pub report: Report,
+    pub tables: Tables,
+}
+
+/// Runs the engine. Fails only when a detection cannot run; unreadable
+/// input is reported in the summary, never fatal here.
+pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
+    let ingested = ingest(&cfg.sources, &cfg.ingest);
+    let files = ingested.files;
+    let batch = ingested.batch;
+    let correlated = correlate(
+        &batch.events,
+        &batch.assumptions,
+        &batch.claims,
+        &batch.jobs,
+        cfg.policy.settings.clock_skew * 1_000_000,
+    );
+    let input = Input {
+        files: &files,
+        events: &batch.events,
+        assumptions: &batch.assumptions,
+        matches: &correlated.matches,
+        claims: &batch.claims,
+        jobs: &batch.jobs,
+        runs: &correlated.runs,
+        sessions: &correlated.sessions,
+    };
+    let mut eval = detect::evaluate(&input, &cfg.policy);
+    let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
+        cfg.rule_enabled(id)
+    })?;
+    sort_findings(&mut findings);
+    eval.tables.add_findings(&findings);
+
+    let mut summary = Summary {
+        rolecall_version: env!("CARGO_PKG_VERSION").to_string(),
+        since: cfg.ingest.since,
+        until: cfg.ingest.until,
+        ..Default::default()
+    };
+    summary.inputs.files = batch.files_read;
+    summary.inputs.files_skipped = batch.skipped_files.len();
+    summary.inputs.bytes = batch.bytes;
+    summary.inputs.records = batch.records;
+    summary.inputs.records_outside_window = batch.records_outside_window;
+    summary.inputs.records_skipped = batch.records_skipped;
+    summary.events = batch.events.len();
+    summary.exchanges.total = batch.assumptions.len();
+    summary.exchanges.succeeded = batch.assumptions.iter().filter(|a| a.succeeded()).count();
+    summary.exchanges.failed = summary.exchanges.total - summary.exchanges.succeeded;
+    summary.sessions = correlated.sessions.len();
+    summary.claims = batch.claims.len();
+    summary.jobs = batch.jobs.len();
+    for s in &correlated.sessions {
+        match s.matched.kind {
+            MatchKind::Exact => summary.claims_matched.exact += 1,
+            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
+            MatchKind::Derived => summary.claims_matched.derived += 1,
+            MatchKind::None => summary.claims_matched.none += 1,
+        }
+    }
+    let mut counts = SeverityCounts::default();
+    for f in &findings {
+        counts.add(f.severity);
+    }
+    summary.findings = counts;
+    let mut rules: Vec<String> = detect::catalogue(&[])
+        .into_iter()
+        .map(|r| r.id)
+        .chain(cfg.queries.iter().map(|q| q.id.clone()))
+        .filter(|id| cfg.rule_enabled(id))
+        .collect();
+    rules.sort();
+    rules.dedup();
+    summary.unchecked = eval
+        .unchecked
+        .into_iter()
+        .filter(|u| cfg.rule_enabled(&u.rule))
+        .collect();
+    summary.rules = rules;
+    if correlated.orphan_federated_calls > 0 {
+        summary.notes.push(format!(
+            "{} calls were made by web-identity sessions whose exchange is not in the input (before --since, or in a trail not given); they were not checked",
+            correlated.orphan_federated_calls
+        ));
+    }
+    if correlated.duplicate_issued_keys > 0 {
+        summary.notes.push(format!(
+            "{} access keys were issued by more than one exchange (impossible in a genuine trail); their calls were attributed to the first",
+            correlated.duplicate_issued_keys
+        ));
+    }
+    let unverified = batch.claims.iter().filter(|c| c.verified == Some(false)).count();
+    if unverified > 0 {
+        summary.notes.push(format!(
+            "{unverified} tokens failed signature verification and were not used to vouch for any exchange"
+        ));
+    }
+    if batch.claims.is_empty() && !correlated.sessions.is_empty() {
+        summary.notes.push(
+            "no CI token claims were given: every session was judged on its subject alone (give claim sets or JWTs for exact matches)"
+                .into(),
+        );
+    }
+    summary.input_error_count = batch.errors.len();
+    summary.input_errors = batch.errors.iter().take(MAX_LISTED_ERRORS).cloned().collect();
+    let mut skipped: Vec<SkippedFile> = batch.skipped_files;
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.skipped_files = skipped;
+
+    let report = crate::model::Report {
+        files,
+        events: batch.events,
+        assumptions: batch.assumptions,
+        matches: correlated.matches,
+        claims: batch.claims,
+        jobs: batch.jobs,
+        runs: correlated.runs,
+        sessions: correlated.sessions,
+        findings,
+        summary,
+    };
+    Ok(Outcome {
+        report,
+        tables: eval.tables,
+    })
+}
