@@ -7,8 +7,8 @@
 --   destroyed keys (KMS ScheduleKeyDeletion, DisableKey). Attempts that AWS denied
 --   count too. The list is the sensitive_actions table; the policy's
 --   [sensitive_actions] adds to and removes from it.
--- message: The {repository} session on {role_arn} called {action} ({category}) {calls}
---   times, {failed_calls} of them denied.
+-- message: The {repository} session on {role_arn} called {action} on {service} ({category};
+--   calls: {calls}, denied: {failed_calls}).
 -- references: https://attack.mitre.org/techniques/T1098/, https://attack.mitre.org/techniques/T1562/008/, https://attack.mitre.org/techniques/T1485/
 SELECT a.session_key,
        a.service,

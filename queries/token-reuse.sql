@@ -5,14 +5,16 @@
 --   iat) accounts for exchanges from two or more source addresses. A job
 --   exchanges its token where it runs; the same token traded elsewhere was
 --   replayed. Failed exchanges count too: a refused replay is still a replay.
--- message: The token {token_key} of {subject} was exchanged {exchanges} times from
---   {exchange_ips} addresses: {source_ips}.
+-- message: One token for {subject} (jti {jti}, issued {token_iat}) was exchanged
+--   {exchanges} times from {exchange_ips} addresses: {source_ips}.
 -- references: https://attack.mitre.org/techniques/T1550/001/, https://datatracker.ietf.org/doc/html/rfc7519#section-4.1.7
 SELECT token_key,
        MIN(session_key) AS session_key,
        MIN(time) AS time,
        MIN(subject) AS subject,
        MIN(role_arn) AS role,
+       MIN(jti) AS jti,
+       MIN(token_iat) AS token_iat,
        COUNT(*) AS exchanges,
        COUNT(DISTINCT source_ip) AS exchange_ips,
        ARRAY_AGG(DISTINCT source_ip) AS source_ips,

@@ -127,17 +127,16 @@ pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix("--") {
             let content = comment.trim();
-            match content.split_once(':') {
-                Some((k, v)) if !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') => {
-                    fields.push((k.to_string(), v.trim().to_string(), n + 1));
-                }
-                _ if comment.starts_with("  ") && !fields.is_empty() && !content.is_empty() => {
-                    // A continuation line: indented text after `--`.
-                    let last = fields.last_mut().expect("not empty");
+            if comment.starts_with("  ") && !content.is_empty() {
+                // A continuation line: indented text after `--`.
+                if let Some(last) = fields.last_mut() {
                     last.1.push(' ');
                     last.1.push_str(content);
                 }
-                _ => {}
+            } else if let Some((k, v)) = content.split_once(':') {
+                if !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    fields.push((k.to_string(), v.trim().to_string(), n + 1));
+                }
             }
         } else if !trimmed.is_empty() {
             body_start = offset;
@@ -404,9 +403,21 @@ pub fn finding_from_row(
             _ => {}
         }
     }
+    // SQL promises no order inside aggregates: sort, so that output is the
+    // same on every run (the exchange stays first among the event ids).
+    if f.event_ids.len() > 2 {
+        f.event_ids[1..].sort();
+    }
     for (k, v) in &cells {
         if !FINDING_COLUMNS.contains(&k.as_str()) {
-            f.evidence.insert(k.clone(), v.clone());
+            let mut v = v.clone();
+            if let Value::Array(items) = &mut v {
+                if items.iter().all(Value::is_string) {
+                    items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                    items.dedup();
+                }
+            }
+            f.evidence.insert(k.clone(), v);
         }
     }
     let lookup = |name: &str| -> Option<String> {
@@ -480,10 +491,10 @@ mod tests {
     fn continuation_lines_and_references() {
         let q = parse_query(
             "x.sql",
-            "-- id: a\n-- title: t\n-- severity: low\n-- description: first\n--   second\n-- references: https://a, https://b\nSELECT 1",
+            "-- id: a\n-- title: t\n-- severity: low\n-- description: first\n--   second: with a colon\n-- references: https://a, https://b\nSELECT 1",
         )
         .unwrap();
-        assert_eq!(q.description, "first second");
+        assert_eq!(q.description, "first second: with a colon");
         assert_eq!(q.references, vec!["https://a", "https://b"]);
         assert_eq!(q.sql, "SELECT 1");
     }

@@ -101,6 +101,8 @@ pub struct Ingested {
 struct FileCtx<'o> {
     file: u32,
     display: &'o str,
+    /// Named on the command line rather than found in a directory.
+    explicit: bool,
     opts: &'o IngestOptions,
 }
 
@@ -165,9 +167,14 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
     let ctx = FileCtx {
         file,
         display: &input.display,
+        explicit: input.explicit,
         opts,
     };
     let sniffed = parse_text(&text, &ctx, &mut batch);
+    if batch.skipped_files.iter().any(|s| s.path == input.display) {
+        // Read, but found to be something other than a log (empty, a key set).
+        batch.files_read = 0;
+    }
     if let Sniffed::NotALog(what) = sniffed {
         let ext = Path::new(&input.display)
             .extension()
@@ -534,7 +541,16 @@ impl<'c, 'o> Parser<'c, 'o> {
             return;
         }
         if obj.has(Key::Keys) {
-            self.error(at, "a JWKS key set: give it with --jwks, not as a source");
+            // A key set kept beside the tokens it verifies is not a log; one
+            // named as a source is a mistake worth saying.
+            if self.ctx.explicit {
+                self.error(at, "a JSON Web Key Set: give it with --jwks, not as a source");
+            } else {
+                self.out.skipped_files.push(SkippedFile {
+                    path: self.ctx.display.to_string(),
+                    reason: "a JSON Web Key Set (use it with --jwks)".into(),
+                });
+            }
             return;
         }
         if obj.has(Key::EventName) {

@@ -116,6 +116,7 @@ pub fn assumptions_frame(
         .iter()
         .map(|m| m.claims.map(|c| claims[c].token_key()))
         .collect();
+    let matched = |m: &ClaimsMatch| m.claims.map(|c| &claims[c]);
     let mut b = FrameBuilder::new(n);
     b.time("time", a.iter().map(|x| x.time))
         .str("cloud", a.iter().map(|x| Some(x.cloud.as_str())))
@@ -151,6 +152,14 @@ pub fn assumptions_frame(
             matches.iter().map(|m| Some(m.candidates as i64)),
         )
         .string("token_key", token_key)
+        .str(
+            "jti",
+            matches.iter().map(|m| matched(m).and_then(|c| c.jti.as_deref())),
+        )
+        .time(
+            "token_iat",
+            matches.iter().map(|m| matched(m).and_then(|c| c.iat)),
+        )
         .str(
             "request_parameters",
             a.iter().map(|x| x.request_parameters.as_deref()),
