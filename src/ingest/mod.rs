@@ -151,12 +151,15 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
     let Some(loaded) = loaded else { return batch };
     batch.files_read = 1;
     batch.bytes = loaded.bytes.len() as u64;
+    // Invalid UTF-8 is replaced and reported, but only once the file turns
+    // out to be a log: a binary file is "not a log", not "bad text".
+    let mut utf8_error = None;
     let text = match std::str::from_utf8(&loaded.bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
         Err(e) => {
             let at = e.valid_up_to();
             let line = 1 + memchr::memchr_iter(b'\n', &loaded.bytes[..at]).count() as u64;
-            batch.errors.push(InputError::at(
+            utf8_error = Some(InputError::at(
                 &input.display,
                 Location::Line(line),
                 "invalid UTF-8; bad bytes were replaced with U+FFFD and the file was read",
@@ -171,9 +174,13 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
         opts,
     };
     let sniffed = parse_text(&text, &ctx, &mut batch);
+    if let (Sniffed::Read, Some(e)) = (&sniffed, utf8_error) {
+        batch.errors.insert(0, e);
+    }
     if batch.skipped_files.iter().any(|s| s.path == input.display) {
         // Read, but found to be something other than a log (empty, a key set).
         batch.files_read = 0;
+        batch.bytes = 0;
     }
     if let Sniffed::NotALog(what) = sniffed {
         let ext = Path::new(&input.display)
@@ -183,6 +190,7 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
             .to_ascii_lowercase();
         if !input.explicit && !loaded.gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
             batch.files_read = 0;
+            batch.bytes = 0;
             batch.skipped_files.push(SkippedFile {
                 path: input.display.clone(),
                 reason: format!("not a log ({what})"),

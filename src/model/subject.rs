@@ -261,7 +261,6 @@ fn parse_github(subject: &str) -> SubjectFacts {
         if !GITHUB_SUBJECT_KEYS.contains(&key) || i + 1 >= tokens.len() {
             // An unknown key: a template we cannot read past. Keep what we
             // have; everything else stays unknown.
-            facts.recognized = facts.repository.is_some();
             break;
         }
         let value = percent_decode(tokens[i + 1]);
@@ -281,10 +280,8 @@ fn parse_github(subject: &str) -> SubjectFacts {
             _ => {}
         }
         i += 2;
-        if i >= tokens.len() {
-            facts.recognized = facts.repository.is_some();
-        }
     }
+    facts.recognized = facts.repository.is_some();
     if pull_request {
         facts.trigger = Some("pull_request".into());
     }
@@ -495,6 +492,7 @@ mod tests {
     #[test]
     fn github_pull_request_form() {
         let f = gh("repo:acme/web:pull_request");
+        assert!(f.recognized);
         assert_eq!(f.trigger.as_deref(), Some("pull_request"));
         assert_eq!(f.environment, Fact::absent());
         assert_eq!(f.git_ref, Fact::unknown());

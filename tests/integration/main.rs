@@ -1,0 +1,9 @@
+//! Integration tests, compiled into one binary (as ripgrep does) so that the
+//! polars link happens once.
+
+mod cli;
+mod common;
+mod conformance;
+mod detections;
+mod ingest;
+mod output;
