@@ -10,6 +10,30 @@ use crate::ingest::{ingest, IngestOptions};
 use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary};
 use crate::policy::Policy;
 
+/// Stage timings on stderr when `ROLECALL_TIMINGS` is set (for profiling;
+/// the benchmark measures the whole process).
+struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timings {
+    fn from_env() -> Self {
+        Timings(std::env::var_os("ROLECALL_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+    }
+
+    fn note(&self, text: &str) {
+        if self.0.is_some() {
+            eprintln!("rolecall: {text}");
+        }
+    }
+
+    fn mark(&self, stage: &str) {
+        if let Some(start) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!("rolecall: {stage}: {:.3} s", (now - start.get()).as_secs_f64());
+            start.set(now);
+        }
+    }
+}
+
 /// Input errors kept in the summary; the count is always exact.
 pub const MAX_LISTED_ERRORS: usize = 1000;
 
@@ -39,7 +63,15 @@ pub struct Outcome {
 /// Runs the engine. Fails only when a detection cannot run; unreadable
 /// input is reported in the summary, never fatal here.
 pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
+    let timings = Timings::from_env();
     let ingested = ingest(&cfg.sources, &cfg.ingest);
+    timings.mark("ingest");
+    timings.note(&format!(
+        "event store: {} events, {} distinct strings, {} MiB",
+        ingested.batch.events.len(),
+        ingested.batch.events.strings.len(),
+        ingested.batch.events.heap_bytes() >> 20
+    ));
     let files = ingested.files;
     let batch = ingested.batch;
     let correlated = correlate(
@@ -49,6 +81,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
         &batch.jobs,
         cfg.policy.settings.clock_skew * 1_000_000,
     );
+    timings.mark("correlate");
     let input = Input {
         files: &files,
         events: &batch.events,
@@ -60,10 +93,12 @@ pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
         sessions: &correlated.sessions,
     };
     let mut eval = detect::evaluate(&input, &cfg.policy);
+    timings.mark("evaluate");
     let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
         cfg.rule_enabled(id)
     })?;
     sort_findings(&mut findings);
+    timings.mark("detect");
     eval.tables.add_findings(&findings);
 
     let mut summary = Summary {

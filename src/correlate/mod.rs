@@ -99,6 +99,7 @@ pub fn correlate(
 ) -> Correlated {
     let matches = federation::match_claims(assumptions, claims, skew);
     let runs = runs::build_runs(jobs);
+    let run_index = runs::index_runs(&runs);
 
     let mut sessions: Vec<Session> = Vec::new();
     for (i, a) in assumptions.iter().enumerate() {
@@ -116,7 +117,7 @@ pub fn correlate(
             (MatchKind::Exact | MatchKind::Ambiguous, Some(ci)) => {
                 let c = &claims[ci];
                 facts_from_claims(&mut s, c);
-                s.run = runs::run_for(c, &runs);
+                s.run = runs::run_for(c, &runs, &run_index);
             }
             _ => facts_from_subject(&mut s, a),
         }

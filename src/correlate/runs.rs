@@ -81,21 +81,31 @@ pub fn build_runs(jobs: &[JobRecord]) -> Vec<RunWindow> {
         .collect()
 }
 
+/// Runs by lower-cased repository and run id.
+pub type RunIndex = HashMap<(String, String), Vec<usize>>;
+
+pub fn index_runs(runs: &[RunWindow]) -> RunIndex {
+    let mut index: RunIndex = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        index
+            .entry((r.repository.to_ascii_lowercase(), r.run_id.clone()))
+            .or_default()
+            .push(i);
+    }
+    index
+}
+
 /// The run a token was minted for: same repository, run id and attempt.
 /// Without an attempt in the claims, the only attempt, or none when there
 /// are several.
-pub fn run_for(claims: &TokenClaims, runs: &[RunWindow]) -> Option<usize> {
-    let repo = claims.repository.as_deref()?;
+pub fn run_for(claims: &TokenClaims, runs: &[RunWindow], index: &RunIndex) -> Option<usize> {
+    let repo = claims.repository.as_deref()?.to_ascii_lowercase();
     let run_id = claims.run_id.as_deref()?;
-    let same_run: Vec<usize> = runs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.run_id == run_id && r.repository.eq_ignore_ascii_case(repo))
-        .map(|(i, _)| i)
-        .collect();
+    let same_run = index.get(&(repo, run_id.to_string()))?;
     match claims.run_attempt.as_deref() {
         Some(attempt) => same_run
-            .into_iter()
+            .iter()
+            .copied()
             .find(|&i| runs[i].run_attempt.as_deref() == Some(attempt)),
         None if same_run.len() == 1 => Some(same_run[0]),
         None => None,
@@ -143,16 +153,24 @@ mod tests {
     #[test]
     fn claims_find_their_run_by_repo_run_and_attempt() {
         let runs = build_runs(&[job("1", "1", Some(1), Some(2)), job("9", "2", Some(5), Some(6))]);
+        let index = index_runs(&runs);
         let mut c = TokenClaims {
             repository: Some("acme/web".into()),
             run_id: Some("123".into()),
             run_attempt: Some("2".into()),
             ..Default::default()
         };
-        assert_eq!(run_for(&c, &runs).map(|i| runs[i].ended_at), Some(Some(6)));
+        assert_eq!(
+            run_for(&c, &runs, &index).map(|i| runs[i].ended_at),
+            Some(Some(6))
+        );
         c.run_attempt = None;
-        assert_eq!(run_for(&c, &runs), None, "two attempts and no attempt claim");
+        assert_eq!(
+            run_for(&c, &runs, &index),
+            None,
+            "two attempts and no attempt claim"
+        );
         c.run_id = Some("124".into());
-        assert_eq!(run_for(&c, &runs), None);
+        assert_eq!(run_for(&c, &runs, &index), None);
     }
 }

@@ -121,20 +121,38 @@ const LINE_CHUNK_BYTES: usize = 4 << 20;
 pub fn ingest(sources: &[String], opts: &IngestOptions) -> Ingested {
     let found = discover(sources);
     let files: Vec<String> = found.files.iter().map(|f| f.display.clone()).collect();
-    let batches: Vec<Batch> = found
-        .files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| read_file(f, i as u32, opts))
-        .collect();
     let mut batch = Batch {
         errors: found.errors,
         skipped_files: found.skipped,
         ..Default::default()
     };
-    for b in batches {
-        batch.append(b);
-    }
+    // Workers take files in order (par_bridge hands them out one at a time)
+    // and send each file's batch to this thread, which merges them in input
+    // order as they arrive. Nothing waits at a barrier, and only the batches
+    // that finished ahead of their turn are held beside the merged store.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(rayon::current_num_threads() * 2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            found
+                .files
+                .iter()
+                .enumerate()
+                .par_bridge()
+                .for_each_with(tx, |tx, (i, f)| {
+                    // The receiver only goes away if this thread panicked.
+                    let _ = tx.send((i, read_file(f, i as u32, opts)));
+                });
+        });
+        let mut pending: std::collections::BTreeMap<usize, Batch> = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (i, b) in rx {
+            pending.insert(i, b);
+            while let Some(b) = pending.remove(&next) {
+                batch.append(b);
+                next += 1;
+            }
+        }
+    });
     Ingested { files, batch }
 }
 
