@@ -62,7 +62,7 @@ pub fn write_findings<W: Write>(w: &mut W, report: &Report, color: Color) -> io:
         "REF",
         "SOURCE IP",
     ];
-    let caps = [8, 20, 26, 44, 32, 32, 39];
+    let caps = [8, 20, 40, 44, 32, 32, 39];
     let rows: Vec<[String; 7]> = report
         .findings
         .iter()
