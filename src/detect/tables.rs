@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 
 use crate::model::events::EventStore;
-use crate::model::records::{Assumption, MatchKind, RunWindow, Session, TokenClaims};
+use crate::model::records::{Assumption, RunWindow, Session, TokenClaims};
 use crate::model::refs::{is_pull_request_ref, is_tag_ref};
 use crate::model::tables::FrameBuilder;
 use crate::model::Unchecked;
@@ -481,9 +481,4 @@ pub fn sensitive_actions_frame(policy: &Policy) -> DataFrame {
         .str("action", list.iter().map(|x| Some(x.action.as_str())))
         .str("category", list.iter().map(|x| Some(x.category.as_str())));
     b.finish()
-}
-
-/// Whether the match kind comes from claims.
-pub fn from_claims(kind: MatchKind) -> bool {
-    matches!(kind, MatchKind::Exact | MatchKind::Ambiguous)
 }

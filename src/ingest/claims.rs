@@ -9,26 +9,13 @@
 
 use serde_json::{Map, Value};
 
-use super::json::FieldError;
+use super::json::{value_text as text, FieldError};
 use crate::model::records::TokenClaims;
 use crate::model::refs::normalize_ref;
 use crate::model::subject::{
     normalize_issuer, parse_subject, provider_from_issuer, provider_from_subject, strip_vcs_host, Provider,
 };
 use crate::model::time::{from_epoch_seconds, Micros};
-
-/// A claim as text: strings as they are, numbers and booleans written out
-/// (run ids and build numbers are numbers for some providers). Empty strings
-/// are absent.
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    match map.get(key)? {
-        Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 fn flag(map: &Map<String, Value>, key: &str) -> Option<bool> {
     match map.get(key)? {

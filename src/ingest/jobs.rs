@@ -4,18 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use super::json::FieldError;
+use super::json::{value_text as text, FieldError};
 use crate::model::records::JobRecord;
 use crate::model::time::parse_timestamp;
-
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    match map.get(key)? {
-        Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
 
 fn time(map: &Map<String, Value>, key: &str) -> Result<Option<i64>, FieldError> {
     match map.get(key) {

@@ -582,6 +582,20 @@ pub fn object_text<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>
     }
 }
 
+/// A JSON value as text: strings as they are, numbers and booleans written
+/// out (run ids and build numbers are numbers for some providers). Empty
+/// strings, nulls, arrays and objects are absent.
+pub fn value_text(map: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
+    use serde_json::Value;
+    match map.get(key)? {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 /// Shortens a value for an error message, on a character boundary.
 pub fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {

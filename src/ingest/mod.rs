@@ -357,7 +357,6 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
         let rest = &body[offset..];
         let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
         let mut failed = None;
-        let mut consumed = rest.len();
         for item in stream.by_ref() {
             match item {
                 Ok(raw) => {
@@ -405,11 +404,9 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
                     }
                     p = memchr::memchr(b'\n', &rest.as_bytes()[p..]).map_or(rest.len(), |i| p + i + 1);
                 }
-                consumed = next.unwrap_or(rest.len());
-                offset += consumed.max(1);
+                offset += next.unwrap_or(rest.len()).max(1);
             }
         }
-        let _ = consumed;
     }
 }
 
