@@ -73,7 +73,12 @@ pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
         ingested.batch.events.heap_bytes() >> 20
     ));
     let files = ingested.files;
-    let batch = ingested.batch;
+    let mut batch = ingested.batch;
+    crate::correlate::identity::resolve(
+        &mut batch.assumptions,
+        &batch.federated_credentials,
+        &|provider| cfg.policy.gcp_issuer(provider).map(str::to_string),
+    );
     let correlated = correlate(
         &batch.events,
         &batch.assumptions,
@@ -148,9 +153,10 @@ pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
         .collect();
     summary.rules = rules;
     if correlated.orphan_federated_calls > 0 {
+        let n = correlated.orphan_federated_calls;
         summary.notes.push(format!(
-            "{} calls were made by web-identity sessions whose exchange is not in the input (before --since, or in a trail not given); they were not checked",
-            correlated.orphan_federated_calls
+            "{n} {} made by federated sessions whose exchange is not in the input (before --since, or in a trail not given); not checked",
+            if n == 1 { "call was" } else { "calls were" }
         ));
     }
     if correlated.duplicate_issued_keys > 0 {

@@ -47,6 +47,16 @@ pub fn run(args: &RulesArgs) -> Result<Exit> {
                 )?;
                 writeln!(out, "    {}", cell(&r.description, 2000))?;
                 writeln!(out, "    needs: {}   source: {}", r.needs, cell(&r.source, 200))?;
+                let per: Vec<String> = r
+                    .sources
+                    .iter()
+                    .map(|c| match (c.applies, c.note.is_empty()) {
+                        (true, true) => format!("{} yes", c.source),
+                        (true, false) => format!("{} yes ({})", c.source, c.note),
+                        (false, _) => format!("{} no ({})", c.source, c.note),
+                    })
+                    .collect();
+                writeln!(out, "    sources: {}", per.join("; "))?;
             }
             Ok(())
         })(),

@@ -9,12 +9,17 @@
 //! policy.
 
 pub mod federation;
+pub mod identity;
 pub mod runs;
 
 use crate::model::events::EventStore;
 use crate::model::records::{Assumption, ClaimsMatch, MatchKind, RunWindow, Session, TokenClaims};
 use crate::model::subject::{parse_subject, provider_from_issuer, Fact, Provider};
 use crate::model::time::Micros;
+
+/// How long a GCP federated token (and a service account access token
+/// generated from it, by default) stays valid.
+const GCP_TOKEN_LIFETIME: Micros = 3600 * 1_000_000;
 
 /// Sessions and the joins behind them.
 pub struct Correlated {
@@ -63,14 +68,43 @@ fn facts_from_claims(s: &mut Session, c: &TokenClaims) {
     s.token_key = Some(c.token_key());
 }
 
+/// Facts the exchange itself recorded (Vault's claim mappings).
+fn facts_from_hints(s: &mut Session, a: &Assumption) -> bool {
+    if a.hints.is_empty() {
+        return false;
+    }
+    let hint = |k: &str| a.hints.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    if let Some(r) = hint("repository") {
+        s.repository = Fact::of(r);
+    }
+    if let Some(r) = hint("ref") {
+        s.git_ref = Fact::from_option(
+            crate::model::refs::normalize_ref(&r, hint("ref_type").as_deref()),
+            false,
+        );
+    }
+    if let Some(e) = hint("environment") {
+        s.environment = Fact::of(e);
+    }
+    if let Some(w) = hint("workflow_ref") {
+        s.workflow_ref = Fact::of(w);
+    }
+    if let Some(t) = hint("trigger") {
+        s.trigger = Fact::of(t);
+    }
+    s.run_id = hint("run_id");
+    true
+}
+
 fn facts_from_subject(s: &mut Session, a: &Assumption) {
+    let hinted = facts_from_hints(s, a);
     let Some(subject) = a.subject.as_deref() else {
         return;
     };
     let hint = a.issuer.as_deref().and_then(provider_from_issuer);
     let f = parse_subject(subject, hint);
     s.provider = Some(f.provider);
-    if !f.recognized {
+    if !f.recognized || hinted {
         return;
     }
     s.repository = Fact::from_option(f.repository, false);
@@ -110,6 +144,7 @@ pub fn correlate(
         let mut s = Session {
             key: session_key(a),
             assumption: i,
+            role_arn: a.role_arn.clone(),
             matched: m.clone(),
             ..Default::default()
         };
@@ -150,6 +185,21 @@ pub fn correlate(
             }
         }
     }
+    // GCP: no token id; calls name the federated principal, and belong to
+    // the latest exchange of that principal whose token was still valid.
+    let mut by_principal: std::collections::HashMap<u32, Vec<(Micros, usize)>> =
+        std::collections::HashMap::new();
+    for (si, s) in sessions.iter().enumerate() {
+        let a = &assumptions[s.assumption];
+        if let (Some(p), Some(t)) = (a.link_principal.as_deref(), a.time) {
+            if let Some(sym) = events.strings.find(p) {
+                by_principal.entry(sym.0).or_default().push((t, si));
+            }
+        }
+    }
+    for list in by_principal.values_mut() {
+        list.sort();
+    }
     let mut orphan_federated_calls = 0;
     for (ei, key) in events.access_key.iter().enumerate() {
         if key.is_none() {
@@ -157,8 +207,16 @@ pub fn correlate(
         }
         match by_key[key.0 as usize] {
             u32::MAX => {
-                if events.federated_provider[ei].is_some() {
-                    orphan_federated_calls += 1;
+                let linked = by_principal.get(&key.0).and_then(|list| {
+                    let t = events.time_of(ei)?;
+                    let i = list.partition_point(|&(start, _)| start <= t + skew);
+                    let (start, si) = *list.get(i.checked_sub(1)?)?;
+                    (t <= start + GCP_TOKEN_LIFETIME + skew).then_some(si)
+                });
+                match linked {
+                    Some(si) => sessions[si].activity.push(ei),
+                    None if events.federated_provider[ei].is_some() => orphan_federated_calls += 1,
+                    None => {}
                 }
             }
             si => sessions[si as usize].activity.push(ei),
@@ -166,6 +224,20 @@ pub fn correlate(
     }
     for s in &mut sessions {
         summarize_activity(s, events);
+        if assumptions[s.assumption].cloud == "gcp" {
+            // The service account the principal impersonated is the role.
+            let impersonated = s.activity.iter().find_map(|&i| {
+                let action = events.str(events.action[i])?;
+                let sa = events.str(events.resource[i])?;
+                (action.ends_with("GenerateAccessToken")
+                    && events.error_code[i].is_none()
+                    && sa.contains('@'))
+                .then(|| sa.to_string())
+            });
+            if impersonated.is_some() {
+                s.role_arn = impersonated;
+            }
+        }
     }
     Correlated {
         matches,

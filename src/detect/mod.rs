@@ -38,8 +38,87 @@ pub struct RuleInfo {
     /// Where the detection lives: `queries/ID.sql`, a Rust file, or a user
     /// query's path.
     pub source: String,
-    /// What the rule needs beyond CloudTrail to judge at all.
+    /// What the rule needs beyond the audit log to judge at all.
     pub needs: &'static str,
+    /// Whether the rule can judge each source's sessions, and why not.
+    pub sources: Vec<Coverage>,
+}
+
+/// One source's coverage by a rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Coverage {
+    pub source: &'static str,
+    pub applies: bool,
+    /// Why not, or what it takes.
+    pub note: &'static str,
+}
+
+/// The sources rolecall reads, in the order `rolecall rules` lists them.
+pub const SOURCES: [&str; 4] = ["aws", "gcp", "azure", "vault"];
+
+/// What each source's logs let a rule judge.
+fn coverage(id: &str) -> Vec<Coverage> {
+    let all = |note: &'static str| {
+        SOURCES
+            .iter()
+            .map(|&source| Coverage {
+                source,
+                applies: true,
+                note,
+            })
+            .collect()
+    };
+    let per = |notes: [(bool, &'static str); 4]| {
+        SOURCES
+            .iter()
+            .zip(notes)
+            .map(|(&source, (applies, note))| Coverage {
+                source,
+                applies,
+                note,
+            })
+            .collect()
+    };
+    match id {
+        "untrusted-issuer" => per([
+            (true, "the OIDC provider ARN names the issuer"),
+            (true, "with [[gcp_provider]] mapping the pool provider; an issuer inferred from the subject is not judged"),
+            (true, "the federated credential definition names the issuer"),
+            (false, "the audit log does not name the issuer"),
+        ]),
+        "audience-mismatch" => per([
+            (true, ""),
+            (true, "the pool provider is the audience"),
+            (true, "from the federated credential definition"),
+            (false, "bound_audiences are not in the audit log"),
+        ]),
+        "excessive-duration" => per([
+            (true, "durationSeconds, else the expiration"),
+            (false, "token lifetimes are not logged with the exchange"),
+            (false, "sign-in logs carry no token lifetime"),
+            (true, "token_ttl"),
+        ]),
+        "token-reuse" | "unmatched-assumption" => per([
+            (true, "needs claims"),
+            (true, "needs claims and a known issuer"),
+            (true, "needs claims and the federated credential definitions"),
+            (false, "the audit log does not name the issuer, so claims cannot be joined"),
+        ]),
+        "credential-ip-drift" => per([
+            (true, "sourceIPAddress"),
+            (true, "requestMetadata.callerIp"),
+            (true, "sign-in ipAddress against Activity Log callerIpAddress"),
+            (true, "request.remote_address"),
+        ]),
+        "sensitive-action" => per([
+            (true, "CloudTrail"),
+            (true, "Cloud Audit Logs (Admin Activity)"),
+            (true, "needs the Activity Log"),
+            (true, "sys/audit, sys/policies, sys/auth, auth/token/create..."),
+        ]),
+        "credential-use-after-job" => all("needs claims with a run id and workflow_job payloads"),
+        _ => all(""),
+    }
 }
 
 fn needs(id: &str) -> &'static str {
@@ -58,7 +137,7 @@ fn needs(id: &str) -> &'static str {
         "token-reuse" => "claims (a jti or iat identifies a token)",
         "unmatched-assumption" => "claims for the issuer",
         "credential-ip-drift" | "sensitive-action" | "excessive-duration" | "assume-failure-burst" => {
-            "CloudTrail only"
+            "the audit log only"
         }
         _ => "user-defined",
     }
@@ -71,6 +150,7 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
         .chain(user.iter().cloned())
         .map(|q| RuleInfo {
             needs: needs(&q.id),
+            sources: coverage(&q.id),
             id: q.id,
             severity: q.severity,
             title: q.title,
@@ -87,6 +167,7 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
         references: failure_burst::REFERENCES.iter().map(|s| s.to_string()).collect(),
         source: "src/detect/failure_burst.rs".into(),
         needs: needs(failure_burst::ID),
+        sources: coverage(failure_burst::ID),
     });
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     out

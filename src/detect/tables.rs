@@ -123,14 +123,14 @@ pub fn derive(
     log: &mut UncheckedLog,
 ) -> Derived {
     let mut d = Derived::default();
-    let role = a.role_arn.as_deref();
-    let rule: Option<&RoleRule> = role.and_then(|r| policy.role_rule(r));
+    let role = s.role_arn.as_deref();
+    let rule: Option<&RoleRule> = role.and_then(|r| policy.role_rule_for(r, a.role_id.as_deref()));
     d.policy_role = rule.map(|r| r.pattern.as_str().to_string());
     let key = s.key.as_str();
 
     // Tiers.
     if let Some(r) = role {
-        let (t, inferred) = policy.role_tier(r);
+        let (t, inferred) = policy.role_tier_for(r, a.role_id.as_deref());
         d.role_tier = t;
         d.role_tier_inferred = inferred;
     }
@@ -169,6 +169,11 @@ pub fn derive(
                 .join(", "),
         );
         match a.issuer.as_deref() {
+            Some(_) if a.issuer_inferred => log.add(
+                "untrusted-issuer",
+                "the issuer is not in the log and was inferred from the subject (map the GCP pool provider with [[gcp_provider]])",
+                key,
+            ),
             Some(iss) => {
                 let listed = policy.issuer_rule(iss);
                 d.issuer_listed = Some(listed.is_some());
@@ -271,7 +276,9 @@ pub fn derive(
     }
 
     // Session length: what was requested, else what STS granted.
-    d.max_duration_seconds = policy.max_duration_for(role);
+    d.max_duration_seconds = rule
+        .and_then(|r| r.max_session_duration)
+        .unwrap_or(policy.settings.max_session_duration);
     (d.duration_seconds, d.duration_source) = match (a.duration_seconds, a.time, a.expiration) {
         (Some(v), _, _) => (Some(v), "requested"),
         (None, Some(t), Some(exp)) if exp > t => (Some((exp - t + 500_000) / 1_000_000), "expiration"),
@@ -331,10 +338,11 @@ pub fn sessions_frame(
         .str("account", s.iter().map(|x| a(x).account.as_deref()))
         .str("region", s.iter().map(|x| a(x).region.as_deref()))
         .str("issuer", s.iter().map(|x| a(x).issuer.as_deref()))
+        .bool("issuer_inferred", s.iter().map(|x| Some(a(x).issuer_inferred)))
         .str("provider", s.iter().map(|x| x.provider.map(|p| p.as_str())))
         .str("subject", s.iter().map(|x| a(x).subject.as_deref()))
         .str("audience", s.iter().map(|x| a(x).audience.as_deref()))
-        .str("role_arn", s.iter().map(|x| a(x).role_arn.as_deref()))
+        .str("role_arn", s.iter().map(|x| x.role_arn.as_deref()))
         .str(
             "role_session_name",
             s.iter().map(|x| a(x).role_session_name.as_deref()),
@@ -440,10 +448,10 @@ pub fn activity_frame(
     let mut ip_allowed = Vec::with_capacity(total);
     for s in sessions {
         let a = &assumptions[s.assumption];
-        let cidrs = a
+        let cidrs = s
             .role_arn
             .as_deref()
-            .and_then(|r| policy.role_rule(r))
+            .and_then(|r| policy.role_rule_for(r, a.role_id.as_deref()))
             .and_then(|r| r.source_cidrs.as_deref())
             .unwrap_or(&[]);
         for &i in &s.activity {

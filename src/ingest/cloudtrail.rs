@@ -288,6 +288,7 @@ pub fn read_record(
         error_code: error_code.as_deref(),
         federated_provider: federated_provider.as_deref(),
         issued_key: issued_key.as_deref(),
+        resource: None,
         event_id: event_id.as_deref(),
         read_only,
         via_service,
@@ -379,6 +380,7 @@ pub fn read_record(
         file: pos.file,
         record: pos.record,
         line: pos.line,
+        ..Default::default()
     }))))
 }
 

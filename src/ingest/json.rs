@@ -46,6 +46,21 @@ pub enum Key {
     Sub,
     WorkflowJob,
     DigestStartTime,
+    /// GCP LogEntry.
+    ProtoPayload,
+    /// Azure diagnostic export wrapper (`{"records":[...]}`).
+    LowerRecords,
+    /// Graph list wrapper (`{"value":[...]}`).
+    Value,
+    Category,
+    TimeGenerated,
+    OperationNameValue,
+    /// Vault audit entry kind.
+    Type,
+    Request,
+    Issuer,
+    Subject,
+    Audiences,
     Keys,
 }
 
@@ -82,6 +97,17 @@ pub fn key_of(k: &str) -> Option<Key> {
         "sub" => Key::Sub,
         "workflow_job" => Key::WorkflowJob,
         "digestStartTime" => Key::DigestStartTime,
+        "protoPayload" => Key::ProtoPayload,
+        "records" => Key::LowerRecords,
+        "value" => Key::Value,
+        "category" => Key::Category,
+        "TimeGenerated" => Key::TimeGenerated,
+        "OperationNameValue" => Key::OperationNameValue,
+        "type" => Key::Type,
+        "request" => Key::Request,
+        "issuer" => Key::Issuer,
+        "subject" => Key::Subject,
+        "audiences" => Key::Audiences,
         "keys" => Key::Keys,
         _ => return key_of_folded(k),
     };
@@ -147,12 +173,22 @@ pub fn key_name(k: Key) -> &'static str {
         Key::Sub => "sub",
         Key::WorkflowJob => "workflow_job",
         Key::DigestStartTime => "digestStartTime",
+        Key::ProtoPayload => "protoPayload",
+        Key::LowerRecords => "records",
+        Key::Value => "value",
+        Key::Category => "category",
+        Key::TimeGenerated => "TimeGenerated",
+        Key::OperationNameValue => "OperationNameValue",
+        Key::Type => "type",
+        Key::Request => "request",
+        Key::Issuer => "issuer",
+        Key::Subject => "subject",
+        Key::Audiences => "audiences",
         Key::Keys => "keys",
     }
 }
 
 /// One JSON object's top level, borrowed from the input.
-#[derive(Default)]
 pub struct Obj<'de> {
     /// Every key in input order, known or not.
     pub pairs: Vec<(Cow<'de, str>, &'de RawValue)>,
@@ -160,6 +196,16 @@ pub struct Obj<'de> {
     /// A known key that appeared twice (the last value wins, as in
     /// JavaScript and jq).
     pub duplicate: Option<Key>,
+}
+
+impl Default for Obj<'_> {
+    fn default() -> Self {
+        Obj {
+            pairs: Vec::new(),
+            slots: [None; KEY_COUNT],
+            duplicate: None,
+        }
+    }
 }
 
 impl<'de> Obj<'de> {

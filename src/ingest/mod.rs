@@ -14,13 +14,17 @@
 //! scheduling. Bad input becomes an [`InputError`] naming the file and the
 //! line or record; the rest of the file and every other file are still read.
 
+pub mod azure;
 pub mod claims;
 pub mod cloudtrail;
 pub mod discover;
+pub mod gcp;
 pub mod jobs;
 pub mod json;
 pub mod jwt;
 pub mod read;
+pub mod value;
+pub mod vault;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,7 +40,7 @@ use self::json::{as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj
 use self::jwt::{looks_like_jwt, Jwks};
 use crate::error::{InputError, Location};
 use crate::model::events::EventStore;
-use crate::model::records::{Assumption, JobRecord, TokenClaims};
+use crate::model::records::{Assumption, FederatedCredential, JobRecord, TokenClaims};
 use crate::model::time::Micros;
 use crate::model::SkippedFile;
 
@@ -61,6 +65,7 @@ pub struct Batch {
     pub assumptions: Vec<Assumption>,
     pub claims: Vec<TokenClaims>,
     pub jobs: Vec<JobRecord>,
+    pub federated_credentials: Vec<FederatedCredential>,
     pub errors: Vec<InputError>,
     pub skipped_files: Vec<SkippedFile>,
     pub files_read: usize,
@@ -81,6 +86,8 @@ impl Batch {
         self.assumptions.append(&mut other.assumptions);
         self.claims.append(&mut other.claims);
         self.jobs.append(&mut other.jobs);
+        self.federated_credentials
+            .append(&mut other.federated_credentials);
         self.errors.append(&mut other.errors);
         self.skipped_files.append(&mut other.skipped_files);
         self.files_read += other.files_read;
@@ -216,7 +223,7 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
         } else {
             batch.errors.push(InputError::file(
                 &input.display,
-                format!("not a CloudTrail log, claim set, JWT or workflow_job payload ({what})"),
+                format!("not a recognized log, claim set, JWT or workflow_job payload ({what})"),
             ));
         }
     }
@@ -410,6 +417,14 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
     }
 }
 
+/// Reads one record of a source that is parsed as a whole JSON value.
+type RecordReader = fn(
+    &Map<String, Value>,
+    Position,
+    (Option<Micros>, Option<Micros>),
+    &mut dyn FnMut(&crate::model::EventRow<'_>) -> usize,
+) -> Result<Outcome, json::FieldError>;
+
 /// Turns records into rows for one file.
 struct Parser<'c, 'o> {
     ctx: &'c FileCtx<'o>,
@@ -532,6 +547,61 @@ impl<'c, 'o> Parser<'c, 'o> {
             self.cloudtrail(obj, at, record);
             return;
         }
+        if obj.has(Key::ProtoPayload)
+            || (obj.has(Key::Type) && obj.has(Key::Request))
+            || obj.has(Key::Category)
+            || obj.has(Key::TimeGenerated)
+            || obj.has(Key::OperationNameValue)
+            || (obj.has(Key::Issuer) && obj.has(Key::Subject) && obj.has(Key::Audiences))
+        {
+            let map = match pairs_to_map(obj) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.out.records += 1;
+                    self.error(at, e);
+                    return;
+                }
+            };
+            if gcp::is_entry(&map) {
+                return self.other(&map, at, record, gcp::read_entry);
+            }
+            if vault::is_entry(&map) {
+                return self.other(&map, at, record, vault::read_entry);
+            }
+            if azure::is_signin(&map) {
+                return self.other(&map, at, record, azure::read_signin);
+            }
+            if azure::is_activity(&map) {
+                return self.other(&map, at, record, azure::read_activity);
+            }
+            if azure::is_credential(&map) {
+                self.out.records += 1;
+                match azure::read_credential(&map, self.ctx.file) {
+                    Ok(c) => self.out.federated_credentials.push(c),
+                    Err(e) => self.error(at, format!("federated credential: {e}")),
+                }
+                return;
+            }
+        }
+        for key in [Key::LowerRecords, Key::Value] {
+            if let Some(raw) = obj.get(key).filter(|r| r.get().starts_with('[')) {
+                // Azure's `{"records":[...]}` and Graph's `{"value":[...]}`:
+                // every element is a document of its own.
+                let mut scratch = Obj::default();
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let result = ArraySeed {
+                    array: ArrayKind::Bare,
+                    rows: false,
+                    sink: self,
+                    scratch: &mut scratch,
+                }
+                .deserialize(&mut de);
+                if let Err(e) = result {
+                    self.error(at, format!("`{}` is not readable: {e}", json::key_name(key)));
+                }
+                return;
+            }
+        }
         for key in [Key::CloudTrailEvent, Key::EventJson] {
             if let Some(raw) = obj.get(key) {
                 self.embedded_event(raw, key, at, record);
@@ -587,7 +657,7 @@ impl<'c, 'o> Parser<'c, 'o> {
         self.error(
             at,
             format!(
-                "not a CloudTrail event, claim set or workflow_job payload (keys: {})",
+                "not a recognized record: not CloudTrail, GCP, Entra, Vault, a claim set or a workflow_job payload (keys: {})",
                 obj.key_preview()
             ),
         );
@@ -606,6 +676,22 @@ impl<'c, 'o> Parser<'c, 'o> {
         let events = &mut self.out.events;
         let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
         match read_record(obj, pos, window, &mut push) {
+            Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
+            Ok(Outcome::Event(None)) => {}
+            Ok(Outcome::Insight) => self.out.records_skipped += 1,
+            Ok(Outcome::OutsideWindow) => self.out.records_outside_window += 1,
+            Err(e) => self.error(at, e.to_string()),
+        }
+    }
+
+    /// A record of another source, read as a whole JSON value.
+    fn other(&mut self, map: &Map<String, Value>, at: Location, record: u64, reader: RecordReader) {
+        self.out.records += 1;
+        let pos = self.position(record);
+        let window = (self.ctx.opts.since, self.ctx.opts.until);
+        let events = &mut self.out.events;
+        let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
+        match reader(map, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
             Ok(Outcome::Event(None)) => {}
             Ok(Outcome::Insight) => self.out.records_skipped += 1,

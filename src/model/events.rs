@@ -38,6 +38,9 @@ pub struct EventRow<'a> {
     pub federated_provider: Option<&'a str>,
     /// The access key id this event issued (STS calls that return keys).
     pub issued_key: Option<&'a str>,
+    /// What the call acted on, where the source says so plainly (GCP
+    /// resourceName, Azure resourceId, Vault path).
+    pub resource: Option<&'a str>,
     pub event_id: Option<&'a str>,
     pub read_only: Option<bool>,
     pub via_service: bool,
@@ -66,6 +69,7 @@ pub struct EventStore {
     pub error_code: Vec<Sym>,
     pub federated_provider: Vec<Sym>,
     pub issued_key: Vec<Sym>,
+    pub resource: Vec<Sym>,
     pub event_id: StrColumn,
     pub flags: Vec<u8>,
     pub file: Vec<u32>,
@@ -89,7 +93,8 @@ macro_rules! sym_columns {
             user_agent,
             error_code,
             federated_provider,
-            issued_key
+            issued_key,
+            resource
         )
     };
 }
@@ -121,6 +126,7 @@ impl EventStore {
         self.error_code.push(s.intern_opt(row.error_code));
         self.federated_provider.push(s.intern_opt(row.federated_provider));
         self.issued_key.push(s.intern_opt(row.issued_key));
+        self.resource.push(s.intern_opt(row.resource));
         self.event_id.push(row.event_id.unwrap_or(""));
         let mut flags = 0;
         if let Some(ro) = row.read_only {

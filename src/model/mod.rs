@@ -16,7 +16,9 @@ pub mod time;
 pub use events::{EventRow, EventStore, NO_TIME};
 pub use finding::{sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Unchecked};
 pub use interner::{Interner, Sym};
-pub use records::{Assumption, ClaimsMatch, JobRecord, MatchKind, RunWindow, Session, TokenClaims};
+pub use records::{
+    Assumption, ClaimsMatch, FederatedCredential, JobRecord, MatchKind, RunWindow, Session, TokenClaims,
+};
 pub use subject::{Fact, Provider};
 pub use time::Micros;
 

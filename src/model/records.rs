@@ -18,6 +18,9 @@ pub struct Assumption {
     pub region: Option<String>,
     /// `https://HOST/PATH`, from the OIDC provider ARN.
     pub issuer: Option<String>,
+    /// The issuer was guessed from the subject's format (GCP without a
+    /// `[[gcp_provider]]` mapping), not read from the log.
+    pub issuer_inferred: bool,
     pub provider_arn: Option<String>,
     pub subject: Option<String>,
     pub audience: Option<String>,
@@ -36,6 +39,18 @@ pub struct Assumption {
     pub event_id: Option<String>,
     /// `requestParameters` as compact JSON, secrets removed.
     pub request_parameters: Option<String>,
+    /// A second identifier the policy may match the role by: the Entra
+    /// application id, the GCP service account's unique id.
+    pub role_id: Option<String>,
+    /// GCP: the federated principal (`principal://.../subject/SUB`) whose
+    /// later calls are this session's, by time (GCP logs carry no token id).
+    pub link_principal: Option<String>,
+    /// Entra: the federated identity credential that matched; resolved to
+    /// issuer, subject and audiences from its definition.
+    pub credential_id: Option<String>,
+    /// Facts the exchange itself records about the job (Vault's
+    /// `auth.metadata` claim mappings): repository, ref, environment...
+    pub hints: Vec<(String, String)>,
     pub file: u32,
     pub record: u32,
     pub line: u32,
@@ -104,6 +119,18 @@ impl TokenClaims {
             ),
         }
     }
+}
+
+/// An Entra federated identity credential definition
+/// (`az ad app federated-credential list`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FederatedCredential {
+    pub id: String,
+    pub name: Option<String>,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    pub file: u32,
 }
 
 /// One GitHub `workflow_job` webhook delivery.
@@ -183,6 +210,9 @@ pub struct Session {
     /// The issued access key id, else the exchange's event id.
     pub key: String,
     pub assumption: usize,
+    /// The role the session acts as: the exchange's role, or for GCP the
+    /// service account it impersonated.
+    pub role_arn: Option<String>,
     pub matched: ClaimsMatch,
     pub provider: Option<Provider>,
     pub repository: Fact,

@@ -89,6 +89,7 @@ pub fn events_frame(ev: &EventStore, files: &[String]) -> DataFrame {
         .bool("via_service", (0..n).map(|i| Some(ev.via_service(i))))
         .str("federated_provider", s(&ev.federated_provider))
         .str("issued_access_key_id", s(&ev.issued_key))
+        .str("resource", s(&ev.resource))
         .str(
             "file",
             ev.file.iter().map(|&f| files.get(f as usize).map(String::as_str)),
@@ -127,6 +128,7 @@ pub fn assumptions_frame(
         .str("subject", a.iter().map(|x| x.subject.as_deref()))
         .str("audience", a.iter().map(|x| x.audience.as_deref()))
         .str("role_arn", a.iter().map(|x| x.role_arn.as_deref()))
+        .str("role_id", a.iter().map(|x| x.role_id.as_deref()))
         .str(
             "role_session_name",
             a.iter().map(|x| x.role_session_name.as_deref()),

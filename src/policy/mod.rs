@@ -108,6 +108,9 @@ pub struct Policy {
     pub issuers: Vec<IssuerRule>,
     pub roles: Vec<RoleRule>,
     pub sensitive_actions: Vec<SensitiveAction>,
+    /// GCP pool providers (glob on `projects/N/locations/global/
+    /// workloadIdentityPools/P/providers/X`) and the issuer each trusts.
+    pub gcp_providers: Vec<(Glob, String)>,
 }
 
 fn globs(patterns: &[&str]) -> Vec<Glob> {
@@ -125,6 +128,7 @@ impl Default for Policy {
             issuers: Vec::new(),
             roles: Vec::new(),
             sensitive_actions: sensitive::catalogue(&[], &[]),
+            gcp_providers: Vec::new(),
         }
     }
 }
@@ -148,6 +152,15 @@ struct PolicyFile {
     #[serde(default, rename = "role")]
     roles: Vec<RoleFile>,
     sensitive_actions: Option<SensitiveFile>,
+    #[serde(default, rename = "gcp_provider")]
+    gcp_providers: Vec<GcpProviderFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcpProviderFile {
+    name: Spanned<String>,
+    issuer: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -251,6 +264,20 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         return Err(format!("`{s}` ends without a unit (s, m, h, d or w)"));
     }
     Ok(total)
+}
+
+/// The part of a role identifier that names it: after `:role/` in an ARN,
+/// the local part of a service account email, the role in a Vault path.
+pub fn role_name(role: &str) -> &str {
+    if let Some((_, name)) = role.split_once(":role/") {
+        return name;
+    }
+    if let Some((local, domain)) = role.split_once('@') {
+        if domain.ends_with(".gserviceaccount.com") {
+            return local;
+        }
+    }
+    role.rsplit_once("/role/").map_or(role, |(_, r)| r)
 }
 
 /// 1-based line and column of a byte offset.
@@ -383,6 +410,20 @@ impl Policy {
                 max_session_duration: r.max_session_duration.as_ref().map(duration).transpose()?,
             });
         }
+        for g in &file.gcp_providers {
+            if !g.name.get_ref().contains("workloadIdentityPools/") {
+                return Err(invalid(
+                    g.name.span(),
+                    "name should be projects/N/locations/global/workloadIdentityPools/POOL/providers/PROVIDER".into(),
+                ));
+            }
+            if g.issuer.get_ref().trim().is_empty() {
+                return Err(invalid(g.issuer.span(), "issuer is empty".into()));
+            }
+            policy
+                .gcp_providers
+                .push((Glob::new(g.name.get_ref()), normalize_issuer(g.issuer.get_ref())));
+        }
         if let Some(s) = &file.sensitive_actions {
             let parse = |list: &Vec<Spanned<String>>| {
                 list.iter()
@@ -397,6 +438,34 @@ impl Policy {
     /// The first `[[role]]` whose `match` fits the role ARN.
     pub fn role_rule(&self, role_arn: &str) -> Option<&RoleRule> {
         self.roles.iter().find(|r| r.pattern.is_match(role_arn))
+    }
+
+    /// The first `[[role]]` whose `match` fits the role or its second
+    /// identifier (an Entra application id, a service account's unique id).
+    pub fn role_rule_for(&self, role: &str, role_id: Option<&str>) -> Option<&RoleRule> {
+        self.roles
+            .iter()
+            .find(|r| r.pattern.is_match(role) || role_id.is_some_and(|id| r.pattern.is_match(id)))
+    }
+
+    /// [`Policy::role_tier`] for a role with a second identifier.
+    pub fn role_tier_for(&self, role: &str, role_id: Option<&str>) -> (Option<Tier>, bool) {
+        if let Some(t) = self.role_rule_for(role, role_id).and_then(|r| r.tier) {
+            return (Some(t), false);
+        }
+        self.role_tier(role)
+    }
+
+    /// The issuer a GCP workload identity pool provider trusts, as the
+    /// policy's `[[gcp_provider]]` says.
+    pub fn gcp_issuer(&self, provider: &str) -> Option<&str> {
+        let provider = provider
+            .trim_start_matches("//iam.googleapis.com/")
+            .trim_start_matches("https://iam.googleapis.com/");
+        self.gcp_providers
+            .iter()
+            .find(|(name, _)| name.is_match(provider))
+            .map(|(_, issuer)| issuer.as_str())
     }
 
     /// The tier a name suggests under `[tiers]`: the most specific matching
@@ -435,22 +504,13 @@ impl Policy {
         if let Some(t) = self.role_rule(role_arn).and_then(|r| r.tier) {
             return (Some(t), false);
         }
-        let name = role_arn.split_once(":role/").map_or(role_arn, |(_, n)| n);
-        (self.tier_of_name(name), true)
+        (self.tier_of_name(role_name(role_arn)), true)
     }
 
     /// The policy entry for an issuer, if the policy lists it.
     pub fn issuer_rule(&self, issuer: &str) -> Option<&IssuerRule> {
         let issuer = normalize_issuer(issuer);
         self.issuers.iter().find(|i| i.url == issuer)
-    }
-
-    /// Maximum session length for a role, in seconds.
-    pub fn max_duration_for(&self, role_arn: Option<&str>) -> i64 {
-        role_arn
-            .and_then(|r| self.role_rule(r))
-            .and_then(|r| r.max_session_duration)
-            .unwrap_or(self.settings.max_session_duration)
     }
 }
 
@@ -493,7 +553,7 @@ max_session_duration = "15m"
         let r = p.role_rule("arn:aws:iam::111111111111:role/deploy-prod").unwrap();
         assert_eq!(r.tier, Some(Tier::Production));
         assert_eq!(r.max_session_duration, Some(900));
-        assert_eq!(p.max_duration_for(Some("arn:aws:iam::1:role/other")), 3600);
+        assert!(p.role_rule("arn:aws:iam::1:role/other").is_none());
     }
 
     #[test]
@@ -572,6 +632,34 @@ max_session_duration = "15m"
             .any(|s| s.service == "secretsmanager.amazonaws.com"));
         assert!(!p.sensitive_actions.iter().any(|s| s.action == "DisableKey"));
         assert!(p.sensitive_actions.iter().any(|s| s.action == "CreateUser"));
+    }
+
+    #[test]
+    fn roles_match_by_second_identifier_and_name() {
+        let p = Policy::parse(
+            "p",
+            "[[role]]\nmatch = \"6131d760-*\"\ntier = \"production\"\n[[gcp_provider]]\nname = \"projects/1/locations/global/workloadIdentityPools/gh/providers/*\"\nissuer = \"https://token.actions.githubusercontent.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.role_tier_for("Terraform-Datadog-CLI", Some("6131d760-7fda")),
+            (Some(Tier::Production), false)
+        );
+        assert_eq!(
+            role_name("deploy-prod@acme.iam.gserviceaccount.com"),
+            "deploy-prod"
+        );
+        assert_eq!(role_name("auth/jwt/role/tfc-prod"), "tfc-prod");
+        assert_eq!(
+            p.gcp_issuer(
+                "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/gh/providers/github"
+            ),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        let e = Policy::parse("p", "[[gcp_provider]]\nname = \"github\"\nissuer = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("workloadIdentityPools"), "{e}");
     }
 
     #[test]

@@ -63,6 +63,34 @@ fn every_aws_log_is_read_without_an_input_error() {
 }
 
 #[test]
+fn every_gcp_azure_and_vault_log_is_read_without_an_input_error() {
+    for folder in ["logs/gcp", "logs/azure", "logs/vault"] {
+        let read = read_each(folder);
+        for (file, b) in &read {
+            assert!(b.errors.is_empty(), "{file}: {:?}", b.errors);
+            assert!(b.records > 0, "{file}: no records read");
+            assert!(!b.events.is_empty(), "{file}: no events");
+        }
+    }
+    if conformance().is_none() {
+        return;
+    }
+    let gcp = read_each("logs/gcp");
+    let exchanges: usize = gcp.iter().map(|(_, b)| b.assumptions.len()).sum();
+    assert_eq!(exchanges, 2, "the two ExchangeToken entries");
+    let vault = read_each("logs/vault");
+    let logins: Vec<_> = vault.iter().flat_map(|(_, b)| b.assumptions.iter()).collect();
+    assert_eq!(logins.len(), 1, "the HCP Terraform auth/jwt/login");
+    assert_eq!(logins[0].role_arn.as_deref(), Some("auth/jwt/role/tfc-role"));
+    assert_eq!(logins[0].duration_seconds, Some(1200));
+    let azure = read_each("logs/azure");
+    assert!(
+        azure.iter().all(|(_, b)| b.assumptions.is_empty()),
+        "secret-based sign-ins are not federated exchanges"
+    );
+}
+
+#[test]
 fn every_claim_set_is_read_as_a_token() {
     let read = read_each("claims");
     for (file, b) in &read {

@@ -350,7 +350,7 @@ fn empty_whitespace_and_non_log_files() {
     );
     assert!(
         errs.iter()
-            .any(|e| e.contains("binary.bin") && e.contains("not a CloudTrail log")),
+            .any(|e| e.contains("binary.bin") && e.contains("not a recognized log")),
         "{errs:?}"
     );
     // Named explicitly, a non-log is an error whatever its extension.

@@ -7,3 +7,4 @@ mod conformance;
 mod detections;
 mod ingest;
 mod output;
+mod sources;
