@@ -361,3 +361,40 @@ fn rules_say_what_each_source_can_be_judged_on() {
     assert_eq!(azure["applies"], false);
     assert!(azure["note"].as_str().unwrap().contains("no token lifetime"));
 }
+
+#[test]
+fn log_analytics_and_gcloud_array_shapes() {
+    // AADServicePrincipalSignInLogs and AzureActivity as Log Analytics exports them.
+    let signin = json!({"TimeGenerated": ts(T0 + 100), "Type": "AADServicePrincipalSignInLogs", "Id": "la-1", "AppId": "app-9",
+        "ServicePrincipalName": "deploy-prod", "ServicePrincipalId": "sp-9", "IPAddress": "20.4.4.4", "ResultType": "0",
+        "ClientCredentialType": "federatedIdentityCredential", "FederatedCredentialId": "fic-9", "UniqueTokenIdentifier": "uti-9",
+        "TenantId": "tenant-1", "ResourceDisplayName": "Azure Resource Manager"});
+    let act = json!({"TimeGenerated": ts(T0 + 160), "Type": "AzureActivity", "OperationNameValue": "MICROSOFT.WEB/SITES/WRITE",
+        "CallerIpAddress": "20.4.4.4", "ActivityStatusValue": "Success", "EventDataId": "ev-9", "ResourceId": "/subscriptions/s/x",
+        "Claims": "{\"appid\":\"app-9\",\"uti\":\"uti-9\"}"});
+    let fic = json!({"value": [{"id": "fic-9", "name": "gh", "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:acme/web:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}]});
+    let gcloud = json!([gcp_exchange(
+        "g1",
+        100,
+        "repo:acme/web:ref:refs/heads/main",
+        "34.1.2.3"
+    )]);
+    let r = run(
+        &[
+            ("la.ndjson", ndjson(&[signin, act])),
+            ("graph.json", fic.to_string()),
+            ("gcloud.json", serde_json::to_string_pretty(&gcloud).unwrap()),
+        ],
+        GCP_POLICY,
+    );
+    assert_eq!(r.sessions.len(), 2);
+    let azure = r
+        .sessions
+        .iter()
+        .find(|s| r.assumptions[s.assumption].cloud == "azure")
+        .unwrap();
+    assert_eq!(azure.calls, 1);
+    assert_eq!(azure.git_ref.value.as_deref(), Some("refs/heads/main"));
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}
