@@ -6,6 +6,7 @@
 use crate::correlate::correlate;
 use crate::detect::{self, sql::QueryDef, Input, Tables};
 use crate::error::QueryError;
+use crate::ingest::remote::RemoteError;
 use crate::ingest::{ingest, IngestOptions};
 use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary};
 use crate::policy::Policy;
@@ -54,6 +55,15 @@ impl Config {
     }
 }
 
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+}
+
 /// A finished run: the report and the tables behind it.
 pub struct Outcome {
     pub report: Report,
@@ -62,9 +72,9 @@ pub struct Outcome {
 
 /// Runs the engine. Fails only when a detection cannot run; unreadable
 /// input is reported in the summary, never fatal here.
-pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
+pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     let timings = Timings::from_env();
-    let ingested = ingest(&cfg.sources, &cfg.ingest);
+    let ingested = ingest(&cfg.sources, &cfg.ingest)?;
     timings.mark("ingest");
     timings.note(&format!(
         "event store: {} events, {} distinct strings, {} MiB",
@@ -165,6 +175,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, QueryError> {
             correlated.duplicate_issued_keys
         ));
     }
+    summary.notes.extend(batch.notes.iter().cloned());
     let unverified = batch.claims.iter().filter(|c| c.verified == Some(false)).count();
     if unverified > 0 {
         summary.notes.push(format!(

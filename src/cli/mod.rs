@@ -100,6 +100,16 @@ pub struct InputArgs {
     /// Refuse files that decompress to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
+
+    /// AWS endpoint for s3://, cloudtrail:// and cloudtrail-lake:// sources
+    /// (a private endpoint, or a local test server). AWS_ENDPOINT_URL works
+    /// too.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// AWS region for remote sources (default: the standard AWS chain).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 /// Parses `--since`/`--until`: RFC 3339, a date, `now`, or an age (`24h`).
@@ -184,6 +194,11 @@ impl InputArgs {
                 until,
                 max_file_bytes: self.max_file_bytes,
                 jwks,
+                remote: crate::ingest::remote::RemoteOptions {
+                    endpoint_url: self.endpoint_url.clone(),
+                    region: self.region.clone(),
+                    progress: io::stderr().is_terminal(),
+                },
             },
             rules,
             queries,

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod json;
 pub mod jwt;
 pub mod read;
+pub mod remote;
 pub mod value;
 pub mod vault;
 
@@ -55,6 +56,8 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Verify raw JWTs against this key set.
     pub jwks: Option<Arc<Jwks>>,
+    /// How to reach AWS for `s3://`, `cloudtrail://` and `cloudtrail-lake://`.
+    pub remote: remote::RemoteOptions,
 }
 
 /// Rows read from some inputs. Indices inside (assumption `event_index`) are
@@ -73,6 +76,8 @@ pub struct Batch {
     pub records: u64,
     pub records_outside_window: u64,
     pub records_skipped: u64,
+    /// What the reading itself wants the user to know.
+    pub notes: Vec<String>,
 }
 
 impl Batch {
@@ -95,6 +100,7 @@ impl Batch {
         self.records += other.records;
         self.records_outside_window += other.records_outside_window;
         self.records_skipped += other.records_skipped;
+        self.notes.append(&mut other.notes);
     }
 }
 
@@ -123,16 +129,34 @@ const NON_LOG_EXTENSIONS: &[&str] = &[
 /// Chunk size for parsing one line-delimited file in parallel.
 const LINE_CHUNK_BYTES: usize = 4 << 20;
 
-/// Reads all sources. Never fails: whatever cannot be read is in
-/// `batch.errors`.
-pub fn ingest(sources: &[String], opts: &IngestOptions) -> Ingested {
-    let found = discover(sources);
-    let files: Vec<String> = found.files.iter().map(|f| f.display.clone()).collect();
+/// Reads all sources. Unreadable files and records are in `batch.errors`;
+/// only an API failure of a remote source fails the whole read.
+pub fn ingest(sources: &[String], opts: &IngestOptions) -> Result<Ingested, remote::RemoteError> {
+    let mut local = Vec::new();
+    let mut remotes = Vec::new();
+    for s in sources {
+        match remote::parse_source(s) {
+            None => local.push(s.clone()),
+            Some(Ok(r)) => remotes.push(r),
+            Some(Err(reason)) => return Err(remote::RemoteError::new(s, reason)),
+        }
+    }
+    let found = discover(&local);
+    let mut files: Vec<String> = found.files.iter().map(|f| f.display.clone()).collect();
     let mut batch = Batch {
         errors: found.errors,
         skipped_files: found.skipped,
         ..Default::default()
     };
+    read_local(found.files, opts, &mut batch);
+    if !remotes.is_empty() {
+        read_remote(&remotes, opts, &mut files, &mut batch)?;
+    }
+    Ok(Ingested { files, batch })
+}
+
+/// Local files, in parallel, merged in input order.
+fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
     // Workers take files in order (par_bridge hands them out one at a time)
     // and send each file's batch to this thread, which merges them in input
     // order as they arrive. Nothing waits at a barrier, and only the batches
@@ -140,8 +164,7 @@ pub fn ingest(sources: &[String], opts: &IngestOptions) -> Ingested {
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(rayon::current_num_threads() * 2);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            found
-                .files
+            inputs
                 .iter()
                 .enumerate()
                 .par_bridge()
@@ -160,18 +183,122 @@ pub fn ingest(sources: &[String], opts: &IngestOptions) -> Ingested {
             }
         }
     });
-    Ingested { files, batch }
+}
+
+/// Parses fetched blobs in parallel and merges them in order.
+fn read_blobs(blobs: Vec<remote::Blob>, opts: &IngestOptions, files: &mut Vec<String>, batch: &mut Batch) {
+    let base = files.len();
+    files.extend(blobs.iter().map(|b| b.display.clone()));
+    let parsed: Vec<Batch> = blobs
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, b)| read_bytes(&b.display, b.bytes, (base + i) as u32, opts))
+        .collect();
+    for b in parsed {
+        batch.append(b);
+    }
+}
+
+/// Remote sources, one after another.
+fn read_remote(
+    remotes: &[remote::Remote],
+    opts: &IngestOptions,
+    files: &mut Vec<String>,
+    batch: &mut Batch,
+) -> Result<(), remote::RemoteError> {
+    let rt = remote::runtime()?;
+    let conf = rt.block_on(remote::sdk_config(&opts.remote));
+    let now = chrono::Utc::now().timestamp_micros();
+    for r in remotes {
+        match r {
+            remote::Remote::S3 { bucket, prefix } => {
+                let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
+                if opts.remote.endpoint_url.is_some() {
+                    // Local S3 servers and most private endpoints want paths.
+                    s3conf = s3conf.force_path_style(true);
+                }
+                let client = aws_sdk_s3::Client::from_conf(s3conf.build());
+                let objects = rt.block_on(remote::s3::list(
+                    &client,
+                    bucket,
+                    prefix,
+                    (opts.since, opts.until),
+                    now,
+                ))?;
+                let total = objects.len();
+                let progress = remote::Progress::new(opts.remote.progress, r.display());
+                let mut chunks = objects.chunks(remote::s3::CHUNK).map(|c| c.to_vec());
+                let mut next = chunks
+                    .next()
+                    .map(|c| rt.spawn(remote::s3::fetch(client.clone(), bucket.clone(), c)));
+                let (mut done, mut bytes) = (0, 0u64);
+                while let Some(handle) = next.take() {
+                    let blobs = rt.block_on(handle).map_err(|e| {
+                        remote::RemoteError::new(r.display(), format!("a download task failed: {e}"))
+                    })??;
+                    // The next chunk downloads while this one is parsed.
+                    next = chunks
+                        .next()
+                        .map(|c| rt.spawn(remote::s3::fetch(client.clone(), bucket.clone(), c)));
+                    done += blobs.len();
+                    bytes += blobs.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
+                    read_blobs(blobs, opts, files, batch);
+                    progress.update(done, total, bytes);
+                }
+                progress.finish();
+            }
+            remote::Remote::LookupEvents { regions } => {
+                let window =
+                    remote::window_or_default(opts.since, opts.until, now, remote::lookup::RETENTION_DAYS);
+                let fetched = rt.block_on(remote::lookup::fetch(&conf, regions, window, now))?;
+                batch.notes.extend(fetched.notes);
+                read_blobs(fetched.blobs, opts, files, batch);
+            }
+            remote::Remote::Lake { store } => {
+                let window = remote::window_or_default(opts.since, opts.until, now, 7);
+                if opts.since.is_none() {
+                    batch.notes.push(
+                        "cloudtrail-lake:// without --since reads the last 7 days (Lake bills by data scanned)".into(),
+                    );
+                }
+                let fetched = rt.block_on(remote::lake::fetch(&conf, store, window))?;
+                read_blobs(fetched.blobs, opts, files, batch);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn max_file_bytes(opts: &IngestOptions) -> u64 {
+    if opts.max_file_bytes == 0 {
+        read::DEFAULT_MAX_FILE_BYTES
+    } else {
+        opts.max_file_bytes
+    }
 }
 
 /// Reads one file into a batch.
 pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
+    let (loaded, errors) = read::load(&input.path, &input.display, input.stdin, max_file_bytes(opts));
+    parse_loaded(&input.display, input.explicit, loaded, errors, file, opts)
+}
+
+/// Reads bytes fetched from elsewhere (an S3 object, an API page) exactly as
+/// a file named on the command line would be read.
+pub fn read_bytes(display: &str, bytes: Vec<u8>, file: u32, opts: &IngestOptions) -> Batch {
+    let (loaded, errors) = read::decode(bytes, display, max_file_bytes(opts));
+    parse_loaded(display, true, loaded, errors, file, opts)
+}
+
+fn parse_loaded(
+    display: &str,
+    explicit: bool,
+    loaded: Option<read::Loaded>,
+    errors: Vec<InputError>,
+    file: u32,
+    opts: &IngestOptions,
+) -> Batch {
     let mut batch = Batch::default();
-    let max = if opts.max_file_bytes == 0 {
-        read::DEFAULT_MAX_FILE_BYTES
-    } else {
-        opts.max_file_bytes
-    };
-    let (loaded, errors) = read::load(&input.path, &input.display, input.stdin, max);
     batch.errors.extend(errors);
     let Some(loaded) = loaded else { return batch };
     batch.files_read = 1;
@@ -185,7 +312,7 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
             let at = e.valid_up_to();
             let line = 1 + memchr::memchr_iter(b'\n', &loaded.bytes[..at]).count() as u64;
             utf8_error = Some(InputError::at(
-                &input.display,
+                display,
                 Location::Line(line),
                 "invalid UTF-8; bad bytes were replaced with U+FFFD and the file was read",
             ));
@@ -194,35 +321,35 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
     };
     let ctx = FileCtx {
         file,
-        display: &input.display,
-        explicit: input.explicit,
+        display,
+        explicit,
         opts,
     };
     let sniffed = parse_text(&text, &ctx, &mut batch);
     if let (Sniffed::Read, Some(e)) = (&sniffed, utf8_error) {
         batch.errors.insert(0, e);
     }
-    if batch.skipped_files.iter().any(|s| s.path == input.display) {
+    if batch.skipped_files.iter().any(|s| s.path == display) {
         // Read, but found to be something other than a log (empty, a key set).
         batch.files_read = 0;
         batch.bytes = 0;
     }
     if let Sniffed::NotALog(what) = sniffed {
-        let ext = Path::new(&input.display)
+        let ext = Path::new(display)
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if !input.explicit && !loaded.gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
+        if !explicit && !loaded.gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
             batch.files_read = 0;
             batch.bytes = 0;
             batch.skipped_files.push(SkippedFile {
-                path: input.display.clone(),
+                path: display.to_string(),
                 reason: format!("not a log ({what})"),
             });
         } else {
             batch.errors.push(InputError::file(
-                &input.display,
+                display,
                 format!("not a recognized log, claim set, JWT or workflow_job payload ({what})"),
             ));
         }
@@ -755,6 +882,9 @@ impl<'c, 'o> Parser<'c, 'o> {
         let mut merged = Map::new();
         for cell in cells {
             merged.extend(cell);
+        }
+        if remote::lake::is_aliased(&merged) {
+            merged = remote::lake::rebuild(&merged);
         }
         if let Some(Value::String(event)) = merged.get("eventJson").or_else(|| merged.get("eventjson")) {
             let boxed = RawValue::from_string(Value::String(event.clone()).to_string());

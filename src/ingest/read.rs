@@ -34,7 +34,6 @@ fn read_capped(reader: &mut dyn Read, cap: u64, hint: usize) -> io::Result<(Vec<
 /// Reads `path` (or stdin when `stdin` is set), decompressing gzip. Returns
 /// the bytes it could read (possibly partial) and the errors it met.
 pub fn load(path: &Path, display: &str, stdin: bool, max_bytes: u64) -> (Option<Loaded>, Vec<InputError>) {
-    let mut errors = Vec::new();
     let stored = if stdin {
         read_capped(&mut io::stdin().lock(), max_bytes, 1 << 20)
     } else {
@@ -43,28 +42,38 @@ pub fn load(path: &Path, display: &str, stdin: bool, max_bytes: u64) -> (Option<
                 let hint = f.metadata().map(|m| m.len().min(max_bytes) as usize).unwrap_or(0);
                 read_capped(&mut f, max_bytes, hint)
             }
-            Err(e) => {
-                errors.push(InputError::file(display, format!("cannot open: {e}")));
-                return (None, errors);
-            }
+            Err(e) => return (None, vec![InputError::file(display, format!("cannot open: {e}"))]),
         }
     };
     let (raw, too_big) = match stored {
         Ok(r) => r,
-        Err(e) => {
-            errors.push(InputError::file(display, format!("cannot read: {e}")));
-            return (None, errors);
-        }
+        Err(e) => return (None, vec![InputError::file(display, format!("cannot read: {e}"))]),
     };
     if too_big {
-        errors.push(InputError::file(
-            display,
-            format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
-        ));
-        return (None, errors);
+        return (
+            None,
+            vec![InputError::file(
+                display,
+                format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
+            )],
+        );
     }
+    decode(raw, display, max_bytes)
+}
+
+/// Decompresses gzip (one member or several) when the bytes are gzip, with
+/// the same cap and the same keep-what-decompressed rule as [`load`].
+pub fn decode(raw: Vec<u8>, display: &str, max_bytes: u64) -> (Option<Loaded>, Vec<InputError>) {
+    let mut errors = Vec::new();
     let stored_len = raw.len() as u64;
     if raw.len() < 2 || raw[0] != 0x1f || raw[1] != 0x8b {
+        if stored_len > max_bytes {
+            errors.push(InputError::file(
+                display,
+                format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
+            ));
+            return (None, errors);
+        }
         return (
             Some(Loaded {
                 bytes: raw,

@@ -34,7 +34,9 @@ fn read_each(folder: &str) -> Vec<(String, rolecall::ingest::Batch)> {
     files_under(&root.join(folder))
         .into_iter()
         .map(|f| {
-            let b = ingest(std::slice::from_ref(&f), &IngestOptions::default()).batch;
+            let b = ingest(std::slice::from_ref(&f), &IngestOptions::default())
+                .unwrap()
+                .batch;
             (f, b)
         })
         .collect()

@@ -57,7 +57,7 @@ impl Files {
 }
 
 fn read(paths: &[String]) -> Batch {
-    ingest(paths, &IngestOptions::default()).batch
+    ingest(paths, &IngestOptions::default()).unwrap().batch
 }
 
 fn ids(b: &Batch) -> Vec<String> {
@@ -422,7 +422,7 @@ fn since_and_until_drop_records_outside_the_window() {
         until: rolecall::model::time::parse_timestamp("2025-05-15T00:00:00Z"),
         ..IngestOptions::default()
     };
-    let b = ingest(&[p], &opts).batch;
+    let b = ingest(&[p], &opts).unwrap().batch;
     assert_eq!(ids(&b), vec!["in"]);
     assert_eq!(b.records_outside_window, 1);
 }

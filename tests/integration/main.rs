@@ -7,4 +7,5 @@ mod conformance;
 mod detections;
 mod ingest;
 mod output;
+mod remote;
 mod sources;

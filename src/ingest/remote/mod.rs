@@ -1,0 +1,251 @@
+//! Reading logs where they live: CloudTrail trails straight from S3
+//! (`s3://BUCKET/PREFIX`), LookupEvents for quick triage
+//! (`cloudtrail://REGION[,REGION...]`), and CloudTrail Lake
+//! (`cloudtrail-lake://EVENT_DATA_STORE`).
+//!
+//! Everything fetched becomes bytes that go through the same sniffing and
+//! parsing as files. Credentials and region come from the standard AWS chain
+//! (environment, profiles, SSO, instance roles); `--endpoint-url` (or
+//! `AWS_ENDPOINT_URL`) points at a private endpoint or a test server. An API
+//! failure, after the retries that make sense, is a [`RemoteError`]: the
+//! run stops with exit 2 rather than report "clean" on partial data.
+
+pub mod lake;
+pub mod lookup;
+pub mod s3;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::model::time::Micros;
+
+/// A source that is read through an API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    S3 { bucket: String, prefix: String },
+    LookupEvents { regions: Vec<String> },
+    Lake { store: String },
+}
+
+impl Remote {
+    pub fn display(&self) -> String {
+        match self {
+            Remote::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+            Remote::LookupEvents { regions } => format!("cloudtrail://{}", regions.join(",")),
+            Remote::Lake { store } => format!("cloudtrail-lake://{store}"),
+        }
+    }
+}
+
+/// Parses a source URL; `None` when the source is a local path.
+pub fn parse_source(s: &str) -> Option<Result<Remote, String>> {
+    let (scheme, rest) = s.split_once("://")?;
+    Some(match scheme {
+        "s3" => {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                Err(format!("{s}: no bucket (use s3://BUCKET/PREFIX)"))
+            } else {
+                Ok(Remote::S3 {
+                    bucket: bucket.to_string(),
+                    prefix: prefix.to_string(),
+                })
+            }
+        }
+        "cloudtrail" => {
+            let regions: Vec<String> = rest
+                .trim_end_matches('/')
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect();
+            if regions.is_empty()
+                || regions.iter().any(|r| {
+                    !r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                })
+            {
+                Err(format!(
+                    "{s}: expected cloudtrail://REGION[,REGION...], e.g. cloudtrail://us-east-1,eu-west-1"
+                ))
+            } else {
+                Ok(Remote::LookupEvents { regions })
+            }
+        }
+        "cloudtrail-lake" => {
+            let store = rest.trim_end_matches('/');
+            if store.is_empty() {
+                Err(format!(
+                    "{s}: expected cloudtrail-lake://EVENT_DATA_STORE_ID (or its ARN)"
+                ))
+            } else {
+                Ok(Remote::Lake {
+                    store: store.to_string(),
+                })
+            }
+        }
+        other => Err(format!(
+            "{s}: unknown source scheme `{other}://` (use s3://, cloudtrail:// or cloudtrail-lake://)"
+        )),
+    })
+}
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteOptions {
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    /// Show progress on stderr (when it is a terminal).
+    pub progress: bool,
+}
+
+/// An API failure: which source, which call, why.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {reason}")]
+pub struct RemoteError {
+    pub source_name: String,
+    pub reason: String,
+}
+
+impl RemoteError {
+    pub fn new(source_name: impl Into<String>, reason: impl Into<String>) -> Self {
+        RemoteError {
+            source_name: source_name.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Bytes fetched from a remote source, named for reports.
+pub struct Blob {
+    pub display: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything a remote source gave.
+#[derive(Default)]
+pub struct Fetched {
+    pub blobs: Vec<Blob>,
+    /// What the user should know about the fetch (the 90-day window...).
+    pub notes: Vec<String>,
+}
+
+/// The SDK configuration: the standard chain, the endpoint override, and
+/// retries generous enough for throttled APIs.
+pub async fn sdk_config(opts: &RemoteOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(8)
+            .with_initial_backoff(Duration::from_millis(250))
+            .with_max_backoff(Duration::from_secs(20)),
+    );
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    loader.load().await
+}
+
+/// A runtime for the SDK's async calls; parsing stays on rayon.
+pub fn runtime() -> Result<tokio::runtime::Runtime, RemoteError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| RemoteError::new("aws", format!("cannot start the I/O runtime: {e}")))
+}
+
+/// The full text of an SDK error, cause chain included.
+pub fn sdk_error<E: std::error::Error>(e: &E) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        cur = c.source();
+    }
+    text
+}
+
+/// Prints progress on one stderr line when asked to.
+pub struct Progress {
+    on: bool,
+    label: String,
+}
+
+impl Progress {
+    pub fn new(on: bool, label: impl Into<String>) -> Self {
+        Progress {
+            on,
+            label: label.into(),
+        }
+    }
+
+    pub fn update(&self, done: usize, total: usize, bytes: u64) {
+        if self.on {
+            eprint!("\r{}: {done}/{total} objects, {} MiB   ", self.label, bytes >> 20);
+        }
+    }
+
+    pub fn finish(&self) {
+        if self.on {
+            eprintln!();
+        }
+    }
+}
+
+/// `--since`/`--until` for APIs that need both ends.
+pub fn window_or_default(
+    since: Option<Micros>,
+    until: Option<Micros>,
+    now: Micros,
+    default_days: i64,
+) -> (Micros, Micros) {
+    let until = until.unwrap_or(now);
+    let since = since.unwrap_or(until - default_days * 86_400 * 1_000_000);
+    (since, until)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_urls() {
+        assert_eq!(parse_source("./logs"), None);
+        assert_eq!(
+            parse_source("s3://trail/AWSLogs/o-1/").unwrap().unwrap(),
+            Remote::S3 {
+                bucket: "trail".into(),
+                prefix: "AWSLogs/o-1/".into()
+            }
+        );
+        assert_eq!(
+            parse_source("cloudtrail://us-east-1,eu-west-1").unwrap().unwrap(),
+            Remote::LookupEvents {
+                regions: vec!["us-east-1".into(), "eu-west-1".into()]
+            }
+        );
+        assert!(parse_source("cloudtrail://").unwrap().is_err());
+        assert!(parse_source("cloudtrail://US_EAST").unwrap().is_err());
+        assert!(parse_source("s3:///x").unwrap().is_err());
+        assert!(parse_source("gs://bucket")
+            .unwrap()
+            .unwrap_err()
+            .contains("unknown source scheme"));
+        assert_eq!(
+            parse_source("cloudtrail-lake://eds-123").unwrap().unwrap(),
+            Remote::Lake {
+                store: "eds-123".into()
+            }
+        );
+    }
+}
