@@ -1535,6 +1535,7 @@ fn sample(out: &Path) {
     s.calls(&ex, ex.time + 60, 8, 300, "10.20.3.44", BACKGROUND_APIS);
 
     s.background(2600);
+    let other = other_sources(&mut s);
 
     // ---- write everything
     let _ = fs::remove_dir_all(out.join("AWSLogs"));
@@ -1596,6 +1597,14 @@ fn sample(out: &Path) {
     .unwrap();
     fs::create_dir_all(out.join("ci")).unwrap();
     fs::write(out.join("ci/workflow_job.ndjson"), s.jobs.join("\n") + "\n").unwrap();
+    let _ = fs::remove_dir_all(out.join("gcp"));
+    let _ = fs::remove_dir_all(out.join("azure"));
+    let _ = fs::remove_dir_all(out.join("vault"));
+    for (path, body) in &other {
+        let p = out.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
     eprintln!(
         "wrote {} events in {files} trail files, {} GitHub claim sets, {} GitLab JWTs, {} other claim sets, {} workflow_job deliveries to {}",
         s.events.len(),
@@ -1605,6 +1614,248 @@ fn sample(out: &Path) {
         s.jobs.len(),
         out.display()
     );
+}
+
+// ---------------------------------------------------------------- other sources
+
+const GCP_POOL: &str = "projects/812345678901/locations/global/workloadIdentityPools/github";
+const GCP_SA: &str = "deploy-prod@acme-prod.iam.gserviceaccount.com";
+
+fn gcp_entry(
+    rng: &mut Rng,
+    t: i64,
+    log: &str,
+    service: &str,
+    method: &str,
+    auth: serde_json::Value,
+    ip: &str,
+    resource: serde_json::Value,
+    extra: serde_json::Value,
+) -> String {
+    let mut pp = serde_json::json!({
+        "@type": "type.googleapis.com/google.cloud.audit.AuditLog", "status": {}, "authenticationInfo": auth,
+        "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": "google-github-actions/auth google-api-go-client/0.5"},
+        "serviceName": service, "methodName": method,
+    });
+    if let (Some(pp), Some(extra)) = (pp.as_object_mut(), extra.as_object()) {
+        pp.extend(extra.clone());
+    }
+    serde_json::json!({
+        "protoPayload": pp, "insertId": rng.hex(12), "resource": resource, "timestamp": ts(t), "severity": "INFO",
+        "logName": format!("projects/acme-prod/logs/cloudaudit.googleapis.com%2F{log}"), "receiveTimestamp": ts(t + 1)
+    })
+    .to_string()
+}
+
+/// GCP, Entra and Vault sessions of the same day, each source with benign
+/// traffic and one incident. Returns files to write (relative paths).
+fn other_sources(s: &mut Sample) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    // ---- GCP: GitHub deploys through workload identity federation.
+    let mut data_access = Vec::new();
+    let mut activity = Vec::new();
+    let audience = format!("https://iam.googleapis.com/{GCP_POOL}/providers/github-actions");
+    for (i, env) in ["production", "production", "production", "staging"]
+        .iter()
+        .enumerate()
+    {
+        let t = DAY + 9 * HOUR + i as i64 * 2 * HOUR + 7 * MIN;
+        let run_id = 9_125_500_000 + i as u64 * 11;
+        let workflow = "acme/gcp-services/.github/workflows/deploy.yml@refs/heads/main";
+        let tok = github_claims(
+            &mut s.rng,
+            "acme/gcp-services",
+            "refs/heads/main",
+            Some(env),
+            "push",
+            workflow,
+            run_id,
+            t - 2,
+            &audience,
+        );
+        let sub = tok.claims["sub"].as_str().unwrap().to_string();
+        s.github_claims.push(tok.claims);
+        let principal = format!("principal://iam.googleapis.com/{GCP_POOL}/subject/{sub}");
+        let ip = format!("20.{}.{}.{}", 60 + i, s.rng.below(256), 1 + s.rng.below(254));
+        data_access.push(gcp_entry(
+            &mut s.rng, t, "data_access", "sts.googleapis.com", "google.identity.sts.v1.SecurityTokenService.ExchangeToken",
+            serde_json::json!({"principalSubject": sub}), &ip,
+            serde_json::json!({"type": "audited_resource", "labels": {"project_id": "acme-prod", "service": "sts.googleapis.com", "method": "google.identity.sts.v1.SecurityTokenService.ExchangeToken"}}),
+            serde_json::json!({"resourceName": format!("{GCP_POOL}/providers/github-actions"),
+                "request": {"@type": "type.googleapis.com/google.identity.sts.v1.ExchangeTokenRequest", "audience": format!("//iam.googleapis.com/{GCP_POOL}/providers/github-actions"),
+                    "grantType": "urn:ietf:params:oauth:grant-type:token-exchange", "requestedTokenType": "urn:ietf:params:oauth:token-type:access_token", "subjectTokenType": "urn:ietf:params:oauth:token-type:jwt"},
+                "metadata": {"@type": "type.googleapis.com/google.identity.sts.v1.AuditData", "mapped_principal": principal}}),
+        ));
+        data_access.push(gcp_entry(
+            &mut s.rng, t + 2, "data_access", "iamcredentials.googleapis.com", "GenerateAccessToken",
+            serde_json::json!({"principalSubject": principal}), &ip,
+            serde_json::json!({"type": "service_account", "labels": {"email_id": GCP_SA, "project_id": "acme-prod", "unique_id": "104857600000000000001"}}),
+            serde_json::json!({"resourceName": "projects/-/serviceAccounts/104857600000000000001",
+                "request": {"@type": "type.googleapis.com/google.iam.credentials.v1.GenerateAccessTokenRequest", "name": format!("projects/-/serviceAccounts/{GCP_SA}"), "lifetime": "3600s"}}),
+        ));
+        for c in 0..4 {
+            let method = [
+                "storage.objects.create",
+                "google.cloud.run.v2.Services.UpdateService",
+                "storage.objects.get",
+            ][c % 3];
+            let service = if method.starts_with("storage") {
+                "storage.googleapis.com"
+            } else {
+                "run.googleapis.com"
+            };
+            activity.push(gcp_entry(
+                &mut s.rng, t + 30 + c as i64 * 45, "activity", service, method,
+                serde_json::json!({"principalEmail": GCP_SA, "serviceAccountDelegationInfo": [{"principalSubject": principal}]}), &ip,
+                serde_json::json!({"type": "gcs_bucket", "labels": {"project_id": "acme-prod", "bucket_name": "acme-prod-artifacts"}}),
+                serde_json::json!({"resourceName": "projects/_/buckets/acme-prod-artifacts/objects/release.tar.gz"}),
+            ));
+        }
+        let runner = format!("GitHub Actions {}", s.rng.below(1000));
+        s.jobs.push(workflow_job(
+            "acme/gcp-services",
+            run_id,
+            run_id * 10,
+            "deploy",
+            "completed",
+            t - 40,
+            Some(t + 10 * MIN),
+            &runner,
+        ));
+    }
+    files.push((
+        "gcp/cloudaudit.googleapis.com/data_access/2025/05/14/000000_235959_S0.json".to_string(),
+        data_access.join("\n") + "\n",
+    ));
+    files.push((
+        "gcp/cloudaudit.googleapis.com/activity/2025/05/14/000000_235959_S0.json".to_string(),
+        activity.join("\n") + "\n",
+    ));
+
+    // ---- Entra: GitHub deploys to an Azure app; one token is replayed from elsewhere.
+    let tenant = "3f6c1b2a-7d4e-4a9b-8c1d-2e5f6a7b8c9d";
+    let app = "7b9e2c4d-1a3f-4e5b-9c7d-8e6f5a4b3c2d";
+    let fic = "5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+    let mut signins = Vec::new();
+    let mut activity = Vec::new();
+    for i in 0..3 {
+        let t = DAY + 10 * HOUR + i * 3 * HOUR + 20 * MIN;
+        let run_id = 9_125_600_000 + i as u64 * 7;
+        let tok = github_claims(
+            &mut s.rng,
+            "acme/azure-web",
+            "refs/heads/main",
+            Some("production"),
+            "push",
+            "acme/azure-web/.github/workflows/deploy.yml@refs/heads/main",
+            run_id,
+            t - 2,
+            "api://AzureADTokenExchange",
+        );
+        s.github_claims.push(tok.claims);
+        let ip = format!("20.{}.{}.{}", 90 + i, s.rng.below(256), 1 + s.rng.below(254));
+        let uti = URL_SAFE_NO_PAD.encode(s.rng.uuid());
+        signins.push(serde_json::json!({
+            "time": ts(t), "resourceId": format!("/tenants/{tenant}/providers/Microsoft.aadiam"), "operationName": "Sign-in activity",
+            "operationVersion": "1.0", "category": "ServicePrincipalSignInLogs", "tenantId": tenant, "resultType": "0", "resultSignature": "None",
+            "durationMs": 0, "callerIpAddress": ip, "correlationId": s.rng.uuid(), "Level": 4, "location": "US",
+            "properties": {"id": s.rng.uuid(), "createdDateTime": ts(t), "appId": app, "ipAddress": ip, "status": {"errorCode": 0},
+                "servicePrincipalName": "github-deploy-prod", "servicePrincipalId": "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+                "clientCredentialType": "federatedIdentityCredential", "federatedCredentialId": fic,
+                "resourceDisplayName": "Windows Azure Service Management API", "resourceId": "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+                "uniqueTokenIdentifier": uti, "isInteractive": false, "tokenIssuerType": "AzureAD"}
+        }));
+        let mut calls = vec![
+            (ip.clone(), "MICROSOFT.WEB/SITES/WRITE"),
+            (ip.clone(), "MICROSOFT.WEB/SITES/RESTART/ACTION"),
+            (ip.clone(), "MICROSOFT.RESOURCES/DEPLOYMENTS/WRITE"),
+        ];
+        if i == 1 {
+            // The token is used again from outside GitHub's runners.
+            calls.push((
+                "45.142.120.33".to_string(),
+                "MICROSOFT.KEYVAULT/VAULTS/SECRETS/READ",
+            ));
+            calls.push((
+                "45.142.120.33".to_string(),
+                "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE",
+            ));
+        }
+        for (c, (from, op)) in calls.iter().enumerate() {
+            let id = s.rng.uuid();
+            activity.push(serde_json::json!({
+                "time": ts(t + 40 + c as i64 * 50), "resourceId": "/SUBSCRIPTIONS/4E2F1A3B-5C6D-4E7F-8A9B-0C1D2E3F4A5B/RESOURCEGROUPS/WEB-PROD/PROVIDERS/MICROSOFT.WEB/SITES/ACME-WEB",
+                "operationName": op, "category": "Administrative", "resultType": "Success", "resultSignature": "Succeeded.OK",
+                "callerIpAddress": from, "correlationId": id, "level": "Information",
+                "identity": {"claims": {"appid": app, "uti": uti, "tid": tenant, "idtyp": "app", "iss": format!("https://sts.windows.net/{tenant}/")}},
+                "properties": {"eventDataId": id, "eventCategory": "Administrative"}
+            }).to_string());
+        }
+        let runner = format!("GitHub Actions {}", s.rng.below(1000));
+        s.jobs.push(workflow_job(
+            "acme/azure-web",
+            run_id,
+            run_id * 10,
+            "deploy",
+            "completed",
+            t - 40,
+            Some(t + 15 * MIN),
+            &runner,
+        ));
+    }
+    files.push((
+        "azure/ServicePrincipalSignInLogs/PT1H.json".to_string(),
+        serde_json::json!({"records": signins}).to_string() + "\n",
+    ));
+    files.push((
+        "azure/AzureActivity/PT1H.json".to_string(),
+        activity.join("\n") + "\n",
+    ));
+    files.push((
+        "azure/federated-credentials.json".to_string(),
+        serde_json::to_string_pretty(&serde_json::json!([{"audiences": ["api://AzureADTokenExchange"], "description": "GitHub production deploys",
+            "id": fic, "issuer": "https://token.actions.githubusercontent.com", "name": "github-azure-web-production",
+            "subject": "repo:acme/azure-web:environment:production"}])).unwrap() + "\n",
+    ));
+
+    // ---- Vault: GitLab jobs log in with their ID tokens; one disables the audit device.
+    let mut audit = Vec::new();
+    for i in 0..3 {
+        let t = DAY + 11 * HOUR + i * 2 * HOUR + 40 * MIN;
+        let accessor = format!("hmac-sha256:{}", s.rng.hex(64));
+        let ip = format!("34.75.{}.{}", s.rng.below(256), 1 + s.rng.below(254));
+        let req_id = s.rng.uuid();
+        let request = serde_json::json!({"id": req_id, "operation": "update", "mount_type": "jwt", "mount_accessor": "auth_jwt_4d2c1b3a",
+            "mount_point": "auth/jwt/", "path": "auth/jwt/login", "data": {"jwt": format!("hmac-sha256:{}", s.rng.hex(64)), "role": format!("hmac-sha256:{}", s.rng.hex(64))},
+            "remote_address": ip, "namespace": {"id": "root"}});
+        audit.push(serde_json::json!({"time": ts(t), "type": "request", "auth": {"token_type": "default"}, "request": request}).to_string());
+        let metadata = serde_json::json!({"role": "ci-deploy-prod", "project_path": "acme-group/billing", "ref": "main", "ref_type": "branch",
+            "environment": "production", "pipeline_id": (1_480_100 + i).to_string()});
+        let auth = serde_json::json!({"accessor": accessor, "client_token": format!("hmac-sha256:{}", s.rng.hex(64)),
+            "display_name": "jwt-project_path:acme-group/billing:ref_type:branch:ref:main", "metadata": metadata,
+            "policies": ["default", "deploy-prod"], "token_policies": ["default", "deploy-prod"], "token_ttl": 1200, "token_type": "service"});
+        audit.push(
+            serde_json::json!({"time": ts(t), "type": "response", "auth": auth, "request": request,
+            "response": {"auth": auth, "mount_type": "jwt", "mount_point": "auth/jwt/"}})
+            .to_string(),
+        );
+        let mut reqs = vec![
+            ("read", "secret/data/billing/prod/db"),
+            ("read", "secret/data/billing/prod/api-keys"),
+            ("update", "auth/token/renew-self"),
+        ];
+        if i == 2 {
+            reqs.push(("delete", "sys/audit/file"));
+        }
+        for (c, (op, path)) in reqs.iter().enumerate() {
+            audit.push(serde_json::json!({"time": ts(t + 20 + c as i64 * 30), "type": "request",
+                "auth": {"accessor": accessor, "client_token": "hmac-sha256:x", "display_name": "jwt-project_path:acme-group/billing:ref_type:branch:ref:main",
+                    "metadata": {"role": "ci-deploy-prod"}, "policies": ["default", "deploy-prod"], "token_type": "service"},
+                "request": {"id": s.rng.uuid(), "operation": op, "mount_type": "kv", "path": path, "remote_address": ip, "namespace": {"id": "root"}}}).to_string());
+        }
+    }
+    files.push(("vault/vault_audit.log".to_string(), audit.join("\n") + "\n"));
+    files
 }
 
 // ---------------------------------------------------------------- benchmark corpus

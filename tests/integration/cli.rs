@@ -127,7 +127,11 @@ fn rules_filter_runs_only_those_detections() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert_eq!(rules, vec!["tier-mismatch", "token-reuse"]);
+    assert_eq!(
+        rules,
+        vec!["tier-mismatch", "tier-mismatch", "token-reuse"],
+        "AWS and GCP tier mismatches"
+    );
     assert_eq!(
         doc["summary"]["rules"],
         serde_json::json!(["tier-mismatch", "token-reuse"])
@@ -346,7 +350,7 @@ fn user_queries_add_detections() {
     ]);
     let doc = json(&o);
     let f = doc["findings"].as_array().unwrap();
-    assert_eq!(f.len(), 3);
+    assert_eq!(f.len(), 6, "three AWS exchanges and the three Vault logins");
     assert_eq!(f[0]["severity"], "info");
     assert!(
         f[0]["message"].as_str().unwrap().contains(" matched derived."),
@@ -426,11 +430,11 @@ fn sessions_lists_every_session_with_its_finding_count() {
     assert_eq!(o.status.code(), Some(0));
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 59);
+    assert_eq!(rows.len(), 69);
     assert!(rows.iter().any(|r| r["findings"].as_i64().unwrap() > 0));
     assert!(rows.iter().any(|r| r["findings"] == 0 && r["match"] == "exact"));
     let csv = stdout(&rolecall(&["sessions", &logs, "--format", "csv"]));
-    assert_eq!(csv.lines().count(), 60);
+    assert_eq!(csv.lines().count(), 70);
     assert!(csv.starts_with("session_key,time,"));
 }
 
@@ -494,7 +498,7 @@ fn table_output_is_readable_and_escaped() {
     let text = stdout(&o);
     assert!(text.starts_with("SEVERITY  TIME"), "{text}");
     assert!(
-        text.contains("rolecall: 17 findings: 3 critical, 9 high, 4 medium, 1 low"),
+        text.contains("rolecall: 21 findings: 5 critical, 11 high, 4 medium, 1 low"),
         "{text}"
     );
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");
