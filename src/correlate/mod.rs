@@ -17,9 +17,10 @@ use crate::model::records::{Assumption, ClaimsMatch, MatchKind, RunWindow, Sessi
 use crate::model::subject::{parse_subject, provider_from_issuer, Fact, Provider};
 use crate::model::time::Micros;
 
-/// How long a GCP federated token (and a service account access token
-/// generated from it, by default) stays valid.
-const GCP_TOKEN_LIFETIME: Micros = 3600 * 1_000_000;
+/// How long a session linked by principal and time stays open: a GCP
+/// federated token (and a service account token generated from it, by
+/// default) and an Entra access token both last an hour.
+const LINK_LIFETIME: Micros = 3600 * 1_000_000;
 
 /// Sessions and the joins behind them.
 pub struct Correlated {
@@ -185,8 +186,12 @@ pub fn correlate(
             }
         }
     }
-    // GCP: no token id; calls name the federated principal, and belong to
-    // the latest exchange of that principal whose token was still valid.
+    // GCP (and Entra records without a uti): no token id; calls name the
+    // federated principal (or application), and belong to a session of it
+    // whose token was still valid. Parallel jobs of one principal overlap,
+    // so a call goes to the live session that exchanged from the same
+    // address; a call from an address none of them used is foreign to all,
+    // and goes to the latest.
     let mut by_principal: std::collections::HashMap<u32, Vec<(Micros, usize)>> =
         std::collections::HashMap::new();
     for (si, s) in sessions.iter().enumerate() {
@@ -200,6 +205,15 @@ pub fn correlate(
     for list in by_principal.values_mut() {
         list.sort();
     }
+    let exchange_ip: Vec<Option<crate::model::Sym>> = sessions
+        .iter()
+        .map(|s| {
+            assumptions[s.assumption]
+                .source_ip
+                .as_deref()
+                .and_then(|ip| events.strings.find(ip))
+        })
+        .collect();
     let mut orphan_federated_calls = 0;
     for (ei, key) in events.access_key.iter().enumerate() {
         if key.is_none() {
@@ -209,9 +223,16 @@ pub fn correlate(
             u32::MAX => {
                 let linked = by_principal.get(&key.0).and_then(|list| {
                     let t = events.time_of(ei)?;
-                    let i = list.partition_point(|&(start, _)| start <= t + skew);
-                    let (start, si) = *list.get(i.checked_sub(1)?)?;
-                    (t <= start + GCP_TOKEN_LIFETIME + skew).then_some(si)
+                    let live: Vec<usize> = list
+                        .iter()
+                        .filter(|&&(start, _)| start <= t + skew && t <= start + LINK_LIFETIME + skew)
+                        .map(|&(_, si)| si)
+                        .collect();
+                    let same_address = live
+                        .iter()
+                        .rev()
+                        .find(|&&si| exchange_ip[si] == Some(events.source_ip[ei]));
+                    same_address.or(live.last()).copied()
                 });
                 match linked {
                     Some(si) => sessions[si].activity.push(ei),

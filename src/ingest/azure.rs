@@ -183,8 +183,13 @@ pub fn read_signin(
         cloud: "azure".into(),
         account: tenant,
         role_arn: role,
-        role_id: app_id,
+        role_id: app_id.clone(),
         access_key_id: if code == 0 { uti } else { None },
+        // Activity records without a uti fall back to the application and time.
+        link_principal: app_id
+            .as_ref()
+            .filter(|_| code == 0)
+            .map(|a| format!("azure-app:{a}")),
         credential_id,
         source_ip: ip,
         error_code,
@@ -237,6 +242,10 @@ pub fn read_activity(
     };
     let uti = claim("uti");
     let app_id = claim("appid").or_else(|| claim("azp"));
+    // Without the token's uti, the application is the link (by time).
+    let credential = uti
+        .clone()
+        .or_else(|| app_id.as_ref().map(|a| format!("azure-app:{a}")));
     let ip = text_at(m, &["callerIpAddress"])?.or(text_at(m, &["CallerIpAddress"])?);
     let result = text_at(m, &["resultType"])?.or(text_at(m, &["ActivityStatusValue"])?);
     let failed = result
@@ -272,7 +281,7 @@ pub fn read_activity(
         }),
         principal_arn: caller.as_deref().or(app_id.as_deref()),
         role_arn: None,
-        access_key: uti.as_deref(),
+        access_key: credential.as_deref(),
         source_ip: ip.as_deref(),
         user_agent: None,
         error_code: error_code.as_deref(),

@@ -398,3 +398,58 @@ fn log_analytics_and_gcloud_array_shapes() {
     assert_eq!(azure.git_ref.value.as_deref(), Some("refs/heads/main"));
     assert!(r.findings.is_empty(), "{:#?}", r.findings);
 }
+
+#[test]
+fn overlapping_gcp_sessions_of_one_principal_are_not_mistaken_for_drift() {
+    // Two runs of main, same subject, overlapping, from two runners.
+    let sub = "repo:acme/web:ref:refs/heads/main";
+    let entries = vec![
+        gcp_exchange("x1", 100, sub, "34.1.1.1"),
+        gcp_exchange("x2", 160, sub, "34.2.2.2"),
+        gcp_call("c1", 200, sub, "34.1.1.1", "storage.objects.get", None),
+        gcp_call("c2", 210, sub, "34.2.2.2", "storage.objects.get", None),
+        gcp_call("c3", 220, sub, "34.1.1.1", "storage.objects.create", None),
+    ];
+    let r = run(&[("sink.json", ndjson(&entries))], GCP_POLICY);
+    assert_eq!((r.sessions[0].calls, r.sessions[1].calls), (2, 1));
+    assert!(
+        of(&r.findings, "credential-ip-drift").is_empty(),
+        "{:#?}",
+        r.findings
+    );
+    // A third address is foreign to both: drift.
+    let mut more = entries.clone();
+    more.push(gcp_call(
+        "c4",
+        230,
+        sub,
+        "185.220.101.34",
+        "storage.objects.get",
+        None,
+    ));
+    let r = run(&[("sink.json", ndjson(&more))], GCP_POLICY);
+    assert_eq!(of(&r.findings, "credential-ip-drift").len(), 1);
+}
+
+#[test]
+fn entra_activity_without_a_uti_links_by_application_and_time() {
+    let credentials = json!([{"id": "fic-1", "name": "gh", "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:acme/web:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}]);
+    let signins = json!({"records": [signin("s1", 100, "fic-1", "uti-1", "20.1.1.1", 0)]});
+    let mut late = activity("a1", 400, "ignored", "20.1.1.1", "MICROSOFT.WEB/SITES/WRITE");
+    late["identity"]["claims"].as_object_mut().unwrap().remove("uti");
+    let mut outside = activity("a2", 9000, "ignored", "20.1.1.1", "MICROSOFT.WEB/SITES/WRITE");
+    outside["identity"]["claims"]
+        .as_object_mut()
+        .unwrap()
+        .remove("uti");
+    let r = run(
+        &[
+            ("fic.json", credentials.to_string()),
+            ("s.json", signins.to_string()),
+            ("a.ndjson", ndjson(&[late, outside])),
+        ],
+        "",
+    );
+    assert_eq!(r.sessions[0].calls, 1, "within the hour, not after it");
+}
