@@ -76,6 +76,12 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     let timings = Timings::from_env();
     let ingested = ingest(&cfg.sources, &cfg.ingest)?;
     timings.mark("ingest");
+    let stage = |name: &str| {
+        if let Some(p) = &cfg.ingest.progress {
+            p.set_stage(name);
+        }
+    };
+    stage("joining sessions");
     timings.note(&format!(
         "event store: {} events, {} distinct strings, {} MiB",
         ingested.batch.events.len(),
@@ -97,6 +103,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         cfg.policy.settings.clock_skew * 1_000_000,
     );
     timings.mark("correlate");
+    stage("running detections");
     let input = Input {
         files: &files,
         events: &batch.events,

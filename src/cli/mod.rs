@@ -9,6 +9,7 @@ pub mod query;
 pub mod rules;
 pub mod scan;
 pub mod sessions;
+pub mod tui;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// List the detections with their severity and description.
     Rules(rules::RulesArgs),
+    /// Explore findings, sessions, roles and timelines in the terminal.
+    Tui(tui::TuiArgs),
 }
 
 /// Where the logs come from and how to read them.
@@ -199,6 +202,7 @@ impl InputArgs {
                     region: self.region.clone(),
                     progress: io::stderr().is_terminal(),
                 },
+                progress: None,
             },
             rules,
             queries,
@@ -263,6 +267,8 @@ pub enum Exit {
     Clean = 0,
     Findings = 1,
     Error = 2,
+    /// Stopped by Ctrl-C.
+    Interrupted = 130,
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -288,6 +294,7 @@ pub fn main() -> ExitCode {
         Command::Sessions(a) => sessions::run(a),
         Command::Query(a) => query::run(a),
         Command::Rules(a) => rules::run(a),
+        Command::Tui(a) => tui::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -58,6 +58,28 @@ pub struct IngestOptions {
     pub jwks: Option<Arc<Jwks>>,
     /// How to reach AWS for `s3://`, `cloudtrail://` and `cloudtrail-lake://`.
     pub remote: remote::RemoteOptions,
+    /// Counters a dashboard can watch while the run goes on.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// How far a run has got: files read of files found, and the stage.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files_total: std::sync::atomic::AtomicUsize,
+    pub files_done: std::sync::atomic::AtomicUsize,
+    pub stage: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    pub fn set_stage(&self, stage: &str) {
+        if let Ok(mut s) = self.stage.lock() {
+            *s = stage.to_string();
+        }
+    }
+
+    pub fn stage(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 /// Rows read from some inputs. Indices inside (assumption `event_index`) are
@@ -157,6 +179,10 @@ pub fn ingest(sources: &[String], opts: &IngestOptions) -> Result<Ingested, remo
 
 /// Local files, in parallel, merged in input order.
 fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
+    if let Some(p) = &opts.progress {
+        p.files_total
+            .fetch_add(inputs.len(), std::sync::atomic::Ordering::Relaxed);
+    }
     // Workers take files in order (par_bridge hands them out one at a time)
     // and send each file's batch to this thread, which merges them in input
     // order as they arrive. Nothing waits at a barrier, and only the batches
@@ -180,6 +206,9 @@ fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
             while let Some(b) = pending.remove(&next) {
                 batch.append(b);
                 next += 1;
+                if let Some(p) = &opts.progress {
+                    p.files_done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
     });
@@ -197,6 +226,72 @@ fn read_blobs(blobs: Vec<remote::Blob>, opts: &IngestOptions, files: &mut Vec<St
     for b in parsed {
         batch.append(b);
     }
+}
+
+/// The original record behind an event: re-read from its file by position,
+/// pretty-printed, with secrets removed. For the dashboard's raw view.
+pub fn raw_record(path: &str, record: u32, line: u32, max_file_bytes: u64) -> Result<String, String> {
+    if remote::parse_source(path).is_some() || path.starts_with("<stdin>") {
+        return Err(format!(
+            "{path}: the raw record is not kept for remote sources and stdin"
+        ));
+    }
+    let max = if max_file_bytes == 0 {
+        read::DEFAULT_MAX_FILE_BYTES
+    } else {
+        max_file_bytes
+    };
+    let (loaded, errors) = read::load(Path::new(path), path, false, max);
+    let loaded = loaded.ok_or_else(|| {
+        errors
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| format!("{path}: unreadable"))
+    })?;
+    let text = String::from_utf8_lossy(&loaded.bytes);
+    let doc: Value = if line > 0 {
+        let mut start = 0usize;
+        for _ in 1..line {
+            match memchr::memchr(b'\n', &text.as_bytes()[start..]) {
+                Some(i) => start += i + 1,
+                None => return Err(format!("{path}: has no line {line}")),
+            }
+        }
+        let rest = &text[start..];
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => return Err(format!("{path}: line {line}: {e}")),
+            None => return Err(format!("{path}: line {line} is empty")),
+        }
+    } else {
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| format!("{path}: {e}"))?
+    };
+    let i = record as usize;
+    let pick = |v: &Value| -> Option<Value> {
+        for key in ["Records", "records", "value"] {
+            if let Some(items) = v.get(key).and_then(Value::as_array) {
+                return items.get(i).cloned();
+            }
+        }
+        if let Some(items) = v.get("Events").and_then(Value::as_array) {
+            let e = items.get(i)?;
+            return match e.get("CloudTrailEvent").and_then(Value::as_str) {
+                Some(inner) => serde_json::from_str(inner).ok(),
+                None => Some(e.clone()),
+            };
+        }
+        if let Some(rows) = v.get("QueryResultRows").and_then(Value::as_array) {
+            return rows.get(i).cloned();
+        }
+        match v {
+            Value::Array(items) => items.get(i).cloned(),
+            other => Some(other.clone()),
+        }
+    };
+    let mut value = pick(&doc).ok_or_else(|| format!("{path}: no record {record}"))?;
+    crate::model::secrets::redact_value(&mut value);
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
 }
 
 /// Remote sources, one after another.
@@ -498,6 +593,7 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
                     let line =
                         lead_lines + 1 + memchr::memchr_iter(b'\n', &body.as_bytes()[..start]).count() as u64;
                     let mut p = Parser::new(ctx, batch);
+                    p.line = line;
                     let mut de = serde_json::Deserializer::from_str(raw.get());
                     if let Err(e) = p.document(&mut de, Location::Line(line)) {
                         p.error(Location::Line(line), format!("invalid JSON: {e}"));

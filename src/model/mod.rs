@@ -28,7 +28,7 @@ pub fn format_opt(s: Option<&str>) -> &str {
 }
 
 /// Everything one engine run produced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Report {
     /// Input paths, indexed by the `file` fields of every row.
     pub files: Vec<String>,

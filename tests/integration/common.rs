@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use rolecall::detect::sql::builtin_queries;
 use rolecall::ingest::IngestOptions;
 use rolecall::model::{Finding, Report};
-use rolecall::pipeline::{self, Config};
+use rolecall::pipeline::{self, Config, Outcome};
 use rolecall::policy::Policy;
 use serde_json::{json, Value};
 
@@ -240,8 +240,20 @@ impl Scenario {
 
     /// Runs the pipeline in-process and returns the report.
     pub fn report(&self) -> Report {
+        self.outcome().report
+    }
+
+    /// Runs the pipeline in-process: the report and its tables.
+    pub fn outcome(&self) -> Outcome {
         let dir = tempfile::tempdir().unwrap();
-        let inputs = dir.path().join("in");
+        self.outcome_in(dir.path())
+    }
+
+    /// Writes the inputs under `dir` and runs the pipeline on them; the
+    /// files stay for as long as `dir` does (the dashboard re-reads raw
+    /// records from them).
+    pub fn outcome_in(&self, dir: &Path) -> Outcome {
+        let inputs = dir.join("in");
         std::fs::create_dir(&inputs).unwrap();
         self.write(&inputs);
         let policy = match &self.policy {
@@ -255,13 +267,13 @@ impl Scenario {
             rules: None,
             queries: builtin_queries(),
         };
-        let report = pipeline::run(&cfg).expect("pipeline runs").report;
+        let outcome = pipeline::run(&cfg).expect("pipeline runs");
         assert_eq!(
-            report.summary.input_error_count, 0,
+            outcome.report.summary.input_error_count, 0,
             "scenario inputs read cleanly: {:?}",
-            report.summary.input_errors
+            outcome.report.summary.input_errors
         );
-        report
+        outcome
     }
 
     pub fn findings(&self) -> Vec<Finding> {

@@ -9,3 +9,5 @@ mod ingest;
 mod output;
 mod remote;
 mod sources;
+mod tui;
+mod tui_e2e;

@@ -58,8 +58,9 @@ fn rules_snapshot() {
 
 const HOSTILE_SUBJECT: &str = "repo:acme/\u{1b}[2J\u{1b}]0;owned\u{7}<script>alert(1)</script>|`x`|=HYPERLINK(\"http://evil\")\u{202e}gnp.exe:ref:refs/heads/main";
 
-fn hostile() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A run whose subject and user agent carry escapes, HTML, a CSV formula,
+/// a bidi override and a JWT.
+pub fn hostile_scenario() -> Scenario {
     let mut s = Scenario::new();
     s.github(&Gh {
         subject: Some(HOSTILE_SUBJECT),
@@ -75,7 +76,12 @@ fn hostile() -> tempfile::TempDir {
         "A".repeat(10_000)
     );
     s.records.last_mut().unwrap()["userAgent"] = serde_json::json!(ua);
-    s.write(dir.path());
+    s
+}
+
+fn hostile() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_scenario().write(dir.path());
     dir
 }
 
