@@ -1,6 +1,7 @@
 -- id: audience-mismatch
 -- title: Token audience not allowed for its issuer
 -- severity: high
+-- identity: role, issuer, repository, evidence.audience
 -- description: The issuer is trusted but the token's audience is not one the policy
 --   allows for it. Tokens minted for another relying party (a different cloud, a
 --   Vault server, a custom audience) should not open this account.

@@ -1,6 +1,7 @@
 -- id: credential-ip-drift
 -- title: Session credentials used from a foreign address
 -- severity: critical
+-- identity: session_key, source_ip
 -- description: The access key issued by the exchange was used from a source address
 --   other than the one that exchanged the token and outside the role's
 --   source_cidrs. A runner uses its credentials from where it runs; another

@@ -1,6 +1,7 @@
 -- id: credential-use-after-job
 -- title: Session credentials used after the CI run ended
 -- severity: high
+-- identity: session_key
 -- description: The issued key was used after its CI run's last job completed, plus
 --   settings.job_grace. A runner's credentials die with the job; a key still in
 --   use afterwards was copied out of it. Calls made by AWS services on the

@@ -1,6 +1,7 @@
 -- id: excessive-duration
 -- title: Session longer than the role allows
 -- severity: medium
+-- identity: role, repository
 -- description: The session lasts longer than the role's max_session_duration (from
 --   the requested durationSeconds, else from the credentials' expiration, else the
 --   STS default of one hour). Long-lived CI credentials outlive the job and widen

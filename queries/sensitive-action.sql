@@ -1,6 +1,7 @@
 -- id: sensitive-action
 -- title: CI session performed a sensitive action
 -- severity: high
+-- identity: role, repository, evidence.action
 -- description: A federated CI session called an identity or policy write (new users,
 --   access keys, role policies, trust policies), tampered with the audit trail
 --   (StopLogging, DeleteTrail, DeleteFlowLogs, GuardDuty DeleteDetector, ...) or

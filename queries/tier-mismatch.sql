@@ -1,6 +1,7 @@
 -- id: tier-mismatch
 -- title: Lower-tier workload assumed a higher-tier role
 -- severity: critical
+-- identity: role, repository, environment
 -- description: The token's tier (its environment mapped by [tiers], or GitLab's
 --   deployment_tier) is below the role's tier (the policy's tier for the role,
 --   else the tier its name suggests). development < staging < production. A

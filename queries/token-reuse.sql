@@ -1,6 +1,7 @@
 -- id: token-reuse
 -- title: One token exchanged from several addresses
 -- severity: high
+-- identity: evidence.token_key
 -- description: A single CI token (same jti, or same issuer, subject, audience and
 --   iat) accounts for exchanges from two or more source addresses. A job
 --   exchanges its token where it runs; the same token traded elsewhere was

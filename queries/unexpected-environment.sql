@@ -1,6 +1,7 @@
 -- id: unexpected-environment
 -- title: Role assumed outside its deployment environments
 -- severity: medium
+-- identity: role, repository, environment
 -- description: The role lists the environments that may assume it and the token has
 --   none of them (or no environment at all). Environments carry protection rules
 --   (reviewers, branch restrictions); a job without one skipped them.

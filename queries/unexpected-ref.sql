@@ -1,6 +1,7 @@
 -- id: unexpected-ref
 -- title: Role assumed from an unexpected ref
 -- severity: high
+-- identity: role, repository, ref
 -- description: The token's ref matches none of the role's refs; for a production-tier
 --   role without refs, anything but the default branch (main or master) or a tag.
 --   A feature branch or pull-request ref holding deploy credentials means code

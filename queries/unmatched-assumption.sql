@@ -1,6 +1,7 @@
 -- id: unmatched-assumption
 -- title: Exchange with no matching CI token
 -- severity: low
+-- identity: role, subject
 -- description: Claims were given for this issuer, but no token among them accounts for
 --   this successful exchange (same issuer, subject and audience, inside the
 --   token's lifetime). Either the claims collection has gaps, or a token minted

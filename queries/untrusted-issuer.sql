@@ -1,6 +1,7 @@
 -- id: untrusted-issuer
 -- title: Token from an issuer the policy does not trust
 -- severity: high
+-- identity: role, issuer
 -- description: The policy lists trusted OIDC issuers and this exchange used another.
 --   The cloud account trusts an identity provider the security team did not
 --   sanction: a leftover, a test provider, or one added by an attacker.

@@ -1,6 +1,7 @@
 -- id: untrusted-repository
 -- title: Role assumed by a repository it does not trust
 -- severity: critical
+-- identity: role, repository
 -- description: The policy lists the repositories that may assume this role and the
 --   token's repository matches none of them. Usually a trust policy that admits a
 --   whole organization (repo:org/*) or a forked or renamed repository.

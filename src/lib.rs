@@ -4,8 +4,10 @@
 //! what breaks the trust boundary.
 //!
 //! Data flows one way: [`cli`] → [`pipeline`] → [`ingest`] → [`correlate`]
-//! → [`detect`] → [`output`]. [`model`], [`policy`] and [`error`] are the
-//! shared leaves. Each module opens with what it owns.
+//! → [`detect`] → [`output`] | [`tui`] | [`report`]. `rolecall report` also
+//! reads and writes its memory, [`state`], between detection and output.
+//! [`model`], [`policy`] and [`error`] are the shared leaves. Each module
+//! opens with what it owns.
 
 pub mod cli;
 pub mod correlate;
@@ -16,4 +18,6 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod policy;
+pub mod report;
+pub mod state;
 pub mod tui;

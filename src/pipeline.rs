@@ -159,7 +159,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         .into_iter()
         .map(|r| r.id)
         .chain(cfg.queries.iter().map(|q| q.id.clone()))
-        .filter(|id| cfg.rule_enabled(id))
+        .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
         .collect();
     rules.sort();
     rules.dedup();

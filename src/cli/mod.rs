@@ -6,6 +6,7 @@
 //! outranks findings.
 
 pub mod query;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sessions;
@@ -35,6 +36,7 @@ Examples:
   aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=AssumeRoleWithWebIdentity | rolecall scan -
   rolecall sessions AWSLogs/ --format csv > sessions.csv
   rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
+  rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
   rolecall rules";
 
 /// Audits federated CI/CD role sessions: joins cloud role exchanges to the
@@ -64,6 +66,24 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explore findings, sessions, roles and timelines in the terminal.
     Tui(tui::TuiArgs),
+    /// Write an HTML, Markdown or JSON report; with --state, remember runs
+    /// and say what is new, recurring and resolved.
+    Report(report::ReportArgs),
+    /// Print the JSON Schema of a JSON document rolecall writes.
+    Schema(SchemaArgs),
+}
+
+/// The documents `rolecall schema` describes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum SchemaDocument {
+    /// `rolecall report --format json`.
+    Report,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    #[arg(value_enum)]
+    pub document: SchemaDocument,
 }
 
 /// Where the logs come from and how to read them.
@@ -186,6 +206,9 @@ impl InputArgs {
                 if !known.contains(r) {
                     bail!("--rules: unknown rule `{r}` (see `rolecall rules`)");
                 }
+                if crate::detect::memory::needs_history(r) {
+                    bail!("--rules: `{r}` compares with earlier runs; it runs in `rolecall report --state FILE`");
+                }
             }
             Some(rules.to_vec())
         };
@@ -295,6 +318,13 @@ pub fn main() -> ExitCode {
         Command::Query(a) => query::run(a),
         Command::Rules(a) => rules::run(a),
         Command::Tui(a) => tui::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Schema(a) => {
+            match a.document {
+                SchemaDocument::Report => report::print_schema(),
+            }
+            Ok(Exit::Clean)
+        }
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -25,6 +25,9 @@ use crate::model::{Finding, Severity};
 use crate::policy::Settings;
 
 pub const ID: &str = "assume-failure-burst";
+/// A burst is identified by the role, the subject and the address it came
+/// from (its time and counts vary run to run).
+pub const IDENTITY: &[&str] = &["role", "subject", "source_ip"];
 pub const TITLE: &str = "Burst of failed role exchanges";
 pub const SEVERITY: Severity = Severity::Medium;
 pub const DESCRIPTION: &str = "At least failure_burst.count failed AssumeRoleWithWebIdentity calls for one role or from one subject within failure_burst.window. Someone is probing trust conditions or replaying rejected tokens. Overlapping windows merge into one finding.";

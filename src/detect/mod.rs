@@ -9,9 +9,11 @@
 //! output.
 
 pub mod failure_burst;
+pub mod memory;
 pub mod sql;
 pub mod tables;
 
+use crate::model::fingerprint::fingerprint;
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
@@ -117,6 +119,19 @@ fn coverage(id: &str) -> Vec<Coverage> {
             (true, "sys/audit, sys/policies, sys/auth, auth/token/create..."),
         ]),
         "credential-use-after-job" => all("needs claims with a run id and workflow_job payloads"),
+        memory::FIRST_SEEN => per([
+            (true, "needs claims or a subject that carries the values"),
+            (true, "needs claims or a subject that carries the values"),
+            (true, "needs claims or a subject that carries the values"),
+            (true, "needs claims; the role is the Vault role"),
+        ]),
+        memory::NEW_API => per([
+            (true, "the workflow from claims; calls by access key"),
+            (true, "the workflow from claims; calls by federated principal"),
+            (true, "the workflow from claims; calls by token id or application"),
+            (true, "the workflow from claims; requests by token accessor"),
+        ]),
+        memory::DORMANT => all("exchanges recorded by earlier runs"),
         _ => all(""),
     }
 }
@@ -139,6 +154,7 @@ fn needs(id: &str) -> &'static str {
         "credential-ip-drift" | "sensitive-action" | "excessive-duration" | "assume-failure-burst" => {
             "the audit log only"
         }
+        memory::FIRST_SEEN | memory::NEW_API | memory::DORMANT => memory::NEEDS,
         _ => "user-defined",
     }
 }
@@ -169,6 +185,37 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
         needs: needs(failure_burst::ID),
         sources: coverage(failure_burst::ID),
     });
+    for (id, severity, title, description) in [
+        (
+            memory::FIRST_SEEN,
+            Severity::Medium,
+            memory::FIRST_SEEN_TITLE,
+            memory::FIRST_SEEN_DESCRIPTION,
+        ),
+        (
+            memory::NEW_API,
+            Severity::Medium,
+            memory::NEW_API_TITLE,
+            memory::NEW_API_DESCRIPTION,
+        ),
+        (
+            memory::DORMANT,
+            Severity::Medium,
+            memory::DORMANT_TITLE,
+            memory::DORMANT_DESCRIPTION,
+        ),
+    ] {
+        out.push(RuleInfo {
+            id: id.into(),
+            severity,
+            title: title.into(),
+            description: description.into(),
+            references: Vec::new(),
+            source: "src/detect/memory.rs".into(),
+            needs: needs(id),
+            sources: coverage(id),
+        });
+    }
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     out
 }
@@ -217,6 +264,7 @@ impl Tables {
         let f = findings;
         let mut b = FrameBuilder::new(f.len());
         b.str("rule", f.iter().map(|x| Some(x.rule.as_str())))
+            .str("fingerprint", f.iter().map(|x| Some(x.fingerprint.as_str())))
             .str("severity", f.iter().map(|x| Some(x.severity.as_str())))
             .str("title", f.iter().map(|x| Some(x.title.as_str())))
             .str("message", f.iter().map(|x| Some(x.message.as_str())))
@@ -402,10 +450,18 @@ pub fn run(
                 .unwrap_or_default();
             cache.load(keys.into_iter());
         }
-        findings.extend(sql::findings_from_frame(q, &df, &cache.rows)?);
+        let mut found = sql::findings_from_frame(q, &df, &cache.rows)?;
+        for f in &mut found {
+            f.fingerprint = fingerprint(f, &q.identity);
+        }
+        findings.extend(found);
     }
     if enabled(failure_burst::ID) {
-        findings.extend(failure_burst::detect(input.assumptions, &policy.settings));
+        let mut found = failure_burst::detect(input.assumptions, &policy.settings);
+        for f in &mut found {
+            f.fingerprint = fingerprint(f, failure_burst::IDENTITY);
+        }
+        findings.extend(found);
     }
     Ok(findings)
 }
@@ -418,10 +474,10 @@ mod tests {
     fn catalogue_lists_every_rule_once() {
         let c = catalogue(&[]);
         let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 18);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 15);
+        assert_eq!(ids.len(), 18);
         assert_eq!(c[0].severity, Severity::Critical);
     }
 

@@ -20,6 +20,7 @@
 //! other column becomes evidence. `{name}` in the message template reads the
 //! row first, then the session.
 
+use crate::model::fingerprint::{valid_identity_field, DEFAULT_IDENTITY, IDENTITY_FIELDS};
 use std::collections::HashMap;
 
 use polars::prelude::*;
@@ -37,6 +38,9 @@ pub struct QueryDef {
     pub description: String,
     pub message: Option<String>,
     pub references: Vec<String>,
+    /// The fields that identify a finding across runs (`-- identity:`),
+    /// for its fingerprint.
+    pub identity: Vec<String>,
     pub sql: String,
     /// Where it came from (a path, or `queries/ID.sql` for built-ins).
     pub path: String,
@@ -163,6 +167,26 @@ pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
     let severity = severity_text
         .parse::<Severity>()
         .map_err(|r| err(get("severity").map_or(1, |f| f.2), r))?;
+    let identity: Vec<String> = match get("identity") {
+        Some((_, v, line)) => {
+            let names: Vec<String> = v
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(bad) = names.iter().find(|n| !valid_identity_field(n)) {
+                return Err(err(
+                    *line,
+                    format!(
+                        "identity field `{bad}` is not one of {} or evidence.NAME",
+                        IDENTITY_FIELDS.join(", ")
+                    ),
+                ));
+            }
+            names
+        }
+        None => DEFAULT_IDENTITY.iter().map(|s| s.to_string()).collect(),
+    };
     let sql = text[body_start..].trim().to_string();
     if sql.is_empty() {
         return Err(err(1, "no SQL after the header".into()));
@@ -181,6 +205,7 @@ pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
                     .collect()
             })
             .unwrap_or_default(),
+        identity,
         sql,
         path: path.to_string(),
     })

@@ -74,6 +74,9 @@ fn ser_time<S: Serializer>(t: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule: String,
+    /// Stable across runs: the rule and its identifying fields, hashed
+    /// (see [`crate::model::fingerprint`]).
+    pub fingerprint: String,
     pub severity: Severity,
     pub title: String,
     /// One plain sentence an investigator can act on.
@@ -102,6 +105,7 @@ impl Finding {
     pub fn new(rule: &str, severity: Severity, title: &str) -> Finding {
         Finding {
             rule: rule.to_string(),
+            fingerprint: String::new(),
             severity,
             title: title.to_string(),
             message: String::new(),

@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod finding;
+pub mod fingerprint;
 pub mod interner;
 pub mod records;
 pub mod refs;

@@ -140,6 +140,19 @@ pub fn format_time(t: Micros) -> String {
 }
 
 /// A calendar date at midnight UTC, for `--since 2025-04-01`.
+/// Serializes a time as RFC 3339 (for serde `serialize_with`).
+pub fn ser_micros<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*t))
+}
+
+/// Serializes an optional time as RFC 3339 or null.
+pub fn ser_opt_micros<S: serde::Serializer>(t: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
 pub fn parse_date(s: &str) -> Option<Micros> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
     Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?).timestamp_micros())

@@ -59,6 +59,11 @@ pub struct Settings {
     /// Refs counted as the default branch for production roles without
     /// `refs`.
     pub default_branches: Vec<String>,
+    /// Days of history `rolecall report` learns from before a never-seen
+    /// repository, ref, environment, workflow or trigger is medium, not info.
+    pub baseline_days: i64,
+    /// Days without exchanges after which a role counts as dormant.
+    pub dormant_days: i64,
 }
 
 impl Default for Settings {
@@ -70,6 +75,8 @@ impl Default for Settings {
             job_grace: 300,
             clock_skew: 120,
             default_branches: vec!["refs/heads/main".into(), "refs/heads/master".into()],
+            baseline_days: 14,
+            dormant_days: 30,
         }
     }
 }
@@ -171,6 +178,8 @@ struct SettingsFile {
     job_grace: Option<Spanned<DurationValue>>,
     clock_skew: Option<Spanned<DurationValue>>,
     default_branches: Option<Vec<String>>,
+    baseline_days: Option<Spanned<i64>>,
+    dormant_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -346,6 +355,25 @@ impl Policy {
             }
             if let Some(v) = &s.clock_skew {
                 policy.settings.clock_skew = duration(v)?;
+            }
+            for (value, target, name) in [
+                (
+                    &s.baseline_days,
+                    &mut policy.settings.baseline_days,
+                    "baseline_days",
+                ),
+                (&s.dormant_days, &mut policy.settings.dormant_days, "dormant_days"),
+            ] {
+                if let Some(v) = value {
+                    let days = *v.get_ref();
+                    if !(1..=3650).contains(&days) {
+                        return Err(invalid(
+                            v.span(),
+                            format!("{name} must be between 1 and 3650 days"),
+                        ));
+                    }
+                    *target = days;
+                }
             }
             if let Some(b) = &s.default_branches {
                 policy.settings.default_branches = b

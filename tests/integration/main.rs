@@ -8,6 +8,7 @@ mod detections;
 mod ingest;
 mod output;
 mod remote;
+mod report;
 mod sources;
 mod tui;
 mod tui_e2e;

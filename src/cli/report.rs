@@ -1,0 +1,339 @@
+//! `rolecall report`: the scheduled batch report. Runs the engine, then,
+//! with `--state`, reads what earlier runs saw, runs the memory detections,
+//! records this run and renders HTML, Markdown or JSON. The report file is
+//! written to a temporary name first and renamed only after the state
+//! commits, so a failed run leaves neither a new report nor a changed state.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use ring::digest::{digest, SHA256};
+
+use super::scan::FailOn;
+use super::{print_input_errors, Exit, InputArgs};
+use crate::detect::memory;
+use crate::model::time::Micros;
+use crate::model::{sort_findings, Report, SeverityCounts};
+use crate::report::{self, Context as ReportContext, Document, Memory, Window};
+use crate::state::{history, record, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page (inline CSS and SVG).
+    Html,
+    /// Tables and lists for tickets, pull requests and chat.
+    Markdown,
+    /// The document, as `rolecall schema report` describes it.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// History file (SQLite), created on first use: enables new/recurring/
+    /// resolved statuses, trends and the memory detections.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Report format [default: from --out's extension (.html, .md, .json),
+    /// else html].
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// Where to write the report (`-` for stdout). Written whole or not at
+    /// all.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+
+    /// Seconds to wait for another run that is writing the same state.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value = "never", value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+}
+
+/// Prints the JSON Schema of `--format json` (`rolecall schema report`).
+pub fn print_schema() {
+    print!("{}", report::SCHEMA);
+}
+
+fn format_for(args: &ReportArgs) -> ReportFormat {
+    if let Some(f) = args.format {
+        return f;
+    }
+    match args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("md" | "markdown") => ReportFormat::Markdown,
+        Some("json") => ReportFormat::Json,
+        _ => ReportFormat::Html,
+    }
+}
+
+fn now() -> Micros {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// The window the run covered: the requested bounds, else the first and
+/// last event read, else the run's own time.
+fn window_of(report: &Report, since: Option<Micros>, until: Option<Micros>, started: Micros) -> Window {
+    let ev = &report.events;
+    let (mut first, mut last) = (None::<Micros>, None::<Micros>);
+    for i in 0..ev.len() {
+        if let Some(t) = ev.time_of(i) {
+            first = Some(first.map_or(t, |f| f.min(t)));
+            last = Some(last.map_or(t, |l| l.max(t)));
+        }
+    }
+    let start = since.or(first).unwrap_or(started);
+    let end = until.or(last).unwrap_or(started).max(start);
+    Window {
+        start,
+        end,
+        since,
+        until,
+    }
+}
+
+/// Identifies "the same window over the same inputs", so that re-running
+/// it replaces the earlier run.
+fn window_key(window: &Window, sources: &[String]) -> String {
+    let mut inputs: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            std::fs::canonicalize(s)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| s.clone())
+        })
+        .collect();
+    inputs.sort();
+    let text = format!("{}|{}|{}", window.start, window.end, inputs.join("\n"));
+    hex(digest(&SHA256, text.as_bytes()).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Adds the memory findings and recounts.
+fn add_findings(report: &mut Report, extra: Vec<crate::model::Finding>) {
+    report.findings.extend(extra);
+    sort_findings(&mut report.findings);
+    let mut counts = SeverityCounts::default();
+    for f in &report.findings {
+        counts.add(f.severity);
+    }
+    report.summary.findings = counts;
+    for id in [memory::FIRST_SEEN, memory::NEW_API, memory::DORMANT] {
+        if !report.summary.rules.iter().any(|r| r == id) {
+            report.summary.rules.push(id.to_string());
+        }
+    }
+}
+
+fn render(doc: &Document, format: ReportFormat) -> Result<Vec<u8>> {
+    Ok(match format {
+        ReportFormat::Html => report::html::render(doc).into_bytes(),
+        ReportFormat::Markdown => report::markdown::render(doc).into_bytes(),
+        ReportFormat::Json => {
+            let mut buf = Vec::new();
+            crate::output::json::write_pretty(&mut buf, doc).context("cannot serialize the report")?;
+            buf.push(b'\n');
+            buf
+        }
+    })
+}
+
+/// A report written beside its destination, renamed into place once the
+/// state has committed.
+struct Pending {
+    temp: PathBuf,
+    dest: PathBuf,
+}
+
+impl Pending {
+    fn write(dest: &Path, bytes: &[u8]) -> Result<Pending> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "report".into());
+        let temp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&temp)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        };
+        write().with_context(|| format!("cannot write {}", dest.display()))?;
+        Ok(Pending {
+            temp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    fn publish(self) -> Result<()> {
+        std::fs::rename(&self.temp, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        std::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+pub fn run(args: &ReportArgs) -> Result<Exit> {
+    let started = now();
+    let clock = Instant::now();
+    let cfg = args.input.config(&[])?;
+    // Open (and check) the state before the engine runs: a foreign or
+    // damaged file should stop the run at once.
+    let mut state = match &args.state {
+        Some(p) => Some(State::open(
+            &p.to_string_lossy(),
+            Duration::from_secs(args.lock_timeout),
+        )?),
+        None => None,
+    };
+    let policy_path = args.input.policy.clone();
+    let policy_sha256 = match &policy_path {
+        Some(p) => Some(hex(digest(
+            &SHA256,
+            &std::fs::read(p).with_context(|| format!("cannot read {p}"))?,
+        )
+        .as_ref())),
+        None => None,
+    };
+    let outcome = crate::pipeline::run(&cfg)?;
+    let mut report = outcome.report;
+    print_input_errors(&report.summary);
+    // Under --strict an input error means the run did not complete: neither
+    // the state nor the report changes.
+    if args.input.strict && report.summary.input_error_count > 0 {
+        eprintln!(
+            "rolecall: error: {} input errors and --strict is set; the state and the report are unchanged",
+            report.summary.input_error_count
+        );
+        return Ok(Exit::Error);
+    }
+    let window = window_of(&report, cfg.ingest.since, cfg.ingest.until, started);
+    let observations = memory::observe(&report, &cfg.policy);
+    let format = format_for(args);
+    let to_stdout = args.out.as_os_str() == "-";
+
+    let bytes;
+    let mut pending = None;
+    match state.as_mut() {
+        Some(state) => {
+            let path = state.path().to_string();
+            let key = window_key(&window, &cfg.sources);
+            let tx = state.begin()?;
+            let history = history::load(&tx, &path, &key, window.start)?;
+            let remembered = memory::detect(&report, &cfg.policy, &observations, &history, window.start);
+            add_findings(&mut report, remembered);
+            let statuses = record::statuses(&report.findings, &history);
+            let resolved = record::resolved(&report.findings, &history);
+            let run = record::RunRecord {
+                window_key: key,
+                started_at: started,
+                finished_at: now(),
+                window_start: window.start,
+                window_end: window.end,
+                inputs: cfg.sources.clone(),
+                policy: policy_path.clone(),
+                policy_sha256: policy_sha256.clone(),
+                files: report.summary.inputs.files as i64,
+                records: report.summary.inputs.records as i64,
+                events: report.summary.events as i64,
+                exchanges: report.summary.exchanges.total as i64,
+                failed_exchanges: report.summary.exchanges.failed as i64,
+                sessions: report.summary.sessions as i64,
+                findings: report.findings.len() as i64,
+                input_errors: report.summary.input_error_count as i64,
+                duration_ms: clock.elapsed().as_millis() as i64,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            };
+            let run_id = record::write(
+                &tx,
+                &path,
+                &history,
+                &run,
+                &observations,
+                &report.findings,
+                &statuses,
+                &resolved,
+            )?;
+            let trends = record::trends(&tx, &path, 30, 30, window.end)?;
+            let runs: i64 = tx
+                .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+                .map_err(|e| crate::state::classify(&path, e, Duration::ZERO))?;
+            let doc = Document::build(&ReportContext {
+                report: &report,
+                policy: &cfg.policy,
+                policy_path: policy_path.clone(),
+                policy_sha256: policy_sha256.clone(),
+                sources: &cfg.sources,
+                window: window.clone(),
+                generated_at: now(),
+                observations: &observations,
+                memory: Some(Memory {
+                    path: path.clone(),
+                    run_id,
+                    runs: runs as usize,
+                    history: &history,
+                    statuses: &statuses,
+                    resolved,
+                    trends,
+                }),
+            });
+            bytes = render(&doc, format)?;
+            if !to_stdout {
+                pending = Some(Pending::write(&args.out, &bytes)?);
+            }
+            tx.commit()
+                .map_err(|e| crate::state::classify(&path, e, Duration::from_secs(args.lock_timeout)))?;
+        }
+        None => {
+            let doc = Document::build(&ReportContext {
+                report: &report,
+                policy: &cfg.policy,
+                policy_path: policy_path.clone(),
+                policy_sha256: policy_sha256.clone(),
+                sources: &cfg.sources,
+                window: window.clone(),
+                generated_at: now(),
+                observations: &observations,
+                memory: None,
+            });
+            bytes = render(&doc, format)?;
+            if !to_stdout {
+                pending = Some(Pending::write(&args.out, &bytes)?);
+            }
+        }
+    }
+    match pending {
+        Some(p) => p.publish()?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            super::finish_write(out.write_all(&bytes), &mut out)?;
+        }
+    }
+
+    Ok(match args.fail_on.threshold() {
+        Some(t) if report.findings.iter().any(|f| f.severity >= t) => Exit::Findings,
+        _ => Exit::Clean,
+    })
+}
