@@ -382,6 +382,7 @@ pub fn render(doc: &Document) -> String {
             if r.new_values.is_empty() { String::new() } else { format!(" · <span class=\"badge new\">{} new</span>", r.new_values.len()) }
         );
         out.push_str("<dl class=\"values\">");
+        value_list(&mut out, r, "subject", "subjects", &r.subjects);
         value_list(&mut out, r, "issuer", "issuers", &r.issuers);
         value_list(&mut out, r, "repository", "repositories", &r.repositories);
         value_list(&mut out, r, "ref", "refs", &r.refs);

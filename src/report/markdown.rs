@@ -272,6 +272,7 @@ pub fn render(doc: &Document) -> String {
             busiest(&r.timeline)
         );
         for (kind, label, values) in [
+            ("subject", "Subjects", &r.subjects),
             ("issuer", "Issuers", &r.issuers),
             ("repository", "Repositories", &r.repositories),
             ("ref", "Refs", &r.refs),

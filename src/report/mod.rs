@@ -194,6 +194,9 @@ pub struct RoleSection {
     pub failed_exchanges: usize,
     pub sessions: usize,
     pub findings: usize,
+    /// Token subjects of the role's exchanges (successful or not), up to
+    /// [`SUBJECTS_LISTED`].
+    pub subjects: Vec<String>,
     pub issuers: Vec<String>,
     pub repositories: Vec<String>,
     pub refs: Vec<String>,
@@ -250,6 +253,9 @@ pub struct Context<'a> {
     pub observations: &'a Observations,
     pub memory: Option<Memory<'a>>,
 }
+
+/// Subjects listed per role.
+pub const SUBJECTS_LISTED: usize = 50;
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -386,6 +392,13 @@ impl Document {
                         .iter()
                         .filter(|f| f.role.as_deref() == Some(role))
                         .count(),
+                    subjects: exchanges
+                        .iter()
+                        .filter_map(|a| a.subject.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .take(SUBJECTS_LISTED)
+                        .collect(),
                     issuers: take("issuer"),
                     repositories: take("repository"),
                     refs: take("ref"),
