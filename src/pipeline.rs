@@ -116,9 +116,19 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     };
     let mut eval = detect::evaluate(&input, &cfg.policy);
     timings.mark("evaluate");
-    let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
+    let findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
         cfg.rule_enabled(id)
     })?;
+    // Suppressions, by today's date (they are acceptances with a review
+    // date, not facts about the logs).
+    let today = chrono::Utc::now().date_naive();
+    let (kept, suppressed) = detect::suppress::apply(findings, &cfg.policy.suppressions, today);
+    let mut findings = kept;
+    findings.extend(detect::suppress::expired(
+        &cfg.policy.suppressions,
+        &findings,
+        today,
+    ));
     sort_findings(&mut findings);
     timings.mark("detect");
     eval.tables.add_findings(&findings);
@@ -160,6 +170,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         .map(|r| r.id)
         .chain(cfg.queries.iter().map(|q| q.id.clone()))
         .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
+        .filter(|id| id != detect::suppress::EXPIRED || !cfg.policy.suppressions.is_empty())
         .collect();
     rules.sort();
     rules.dedup();
@@ -200,6 +211,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     let mut skipped: Vec<SkippedFile> = batch.skipped_files;
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     summary.skipped_files = skipped;
+    summary.suppressed = suppressed.len();
 
     let report = crate::model::Report {
         files,
@@ -211,6 +223,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         runs: correlated.runs,
         sessions: correlated.sessions,
         findings,
+        suppressed,
         summary,
     };
     Ok(Outcome {

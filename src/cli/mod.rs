@@ -98,6 +98,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<String>,
 
+    /// Accepted findings: a TOML file of [[suppress]] entries (each with a
+    /// reason and an until date), in addition to the policy's.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<String>,
+
     /// Verify raw JWTs against this JSON Web Key Set; tokens that fail are
     /// reported and never vouch for an exchange.
     #[arg(long, value_name = "FILE")]
@@ -155,10 +160,13 @@ pub fn parse_time_arg(s: &str, now: Micros) -> Result<Micros> {
 impl InputArgs {
     /// Resolves the flags into a run configuration.
     pub fn config(&self, rules: &[String]) -> Result<Config> {
-        let policy = match &self.policy {
+        let mut policy = match &self.policy {
             Some(p) => Policy::load(p)?,
             None => Policy::default(),
         };
+        if let Some(path) = &self.suppressions {
+            policy.suppressions.extend(crate::policy::suppress::load(path)?);
+        }
         let jwks = match &self.jwks {
             Some(p) => Some(Arc::new(Jwks::load(p)?)),
             None => None,

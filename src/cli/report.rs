@@ -149,7 +149,6 @@ fn render(doc: &Document, format: ReportFormat) -> Result<Vec<u8>> {
         ReportFormat::Json => {
             let mut buf = Vec::new();
             crate::output::json::write_pretty(&mut buf, doc).context("cannot serialize the report")?;
-            buf.push(b'\n');
             buf
         }
     })
@@ -243,6 +242,13 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             let tx = state.begin()?;
             let history = history::load(&tx, &path, &key, window.start)?;
             let remembered = memory::detect(&report, &cfg.policy, &observations, &history, window.start);
+            let (remembered, accepted) = crate::detect::suppress::apply(
+                remembered,
+                &cfg.policy.suppressions,
+                chrono::Utc::now().date_naive(),
+            );
+            report.summary.suppressed += accepted.len();
+            report.suppressed.extend(accepted);
             add_findings(&mut report, remembered);
             let statuses = record::statuses(&report.findings, &history);
             let resolved = record::resolved(&report.findings, &history);

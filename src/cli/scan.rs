@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 
 use super::{color_for, finish_write, open_output, print_input_errors, Exit, InputArgs};
 use crate::model::{Report, Severity};
-use crate::output::{write_findings, FindingsFormat};
+use crate::output::{write_findings, Context, FindingsFormat};
 
 /// The lowest severity that fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,9 +44,17 @@ pub struct ScanArgs {
     #[arg(long, value_enum)]
     pub format: Option<FindingsFormat>,
 
-    /// Write the output to FILE instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write the --format output to FILE instead of stdout; or, as
+    /// FORMAT=PATH (e.g. sarif=rolecall.sarif, junit=rolecall.xml), write
+    /// that format to PATH as well. Repeat for several.
+    #[arg(long, short = 'o', value_name = "FILE|FORMAT=PATH")]
+    pub output: Vec<String>,
+
+    /// Write a suppression for every current finding to FILE (each with a
+    /// placeholder reason to fill in and an until date 90 days out), to
+    /// adopt the gate on an estate that already has findings.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
@@ -68,19 +76,81 @@ pub fn exit_for(report: &Report, fail_on: FailOn, strict: bool) -> Exit {
     }
 }
 
+/// Where the findings go: a plain path for the `--format` output (at most
+/// one; stdout without it), and FORMAT=PATH pairs.
+pub type Outputs = (Option<PathBuf>, Vec<(FindingsFormat, PathBuf)>);
+
+/// Parses the `--output` values.
+pub fn parse_outputs(values: &[String]) -> Result<Outputs> {
+    let mut plain = None;
+    let mut extra = Vec::new();
+    for v in values {
+        let named = v.split_once('=').and_then(|(name, path)| {
+            FindingsFormat::from_str(name, true)
+                .ok()
+                .map(|f| (f, PathBuf::from(path)))
+        });
+        match named {
+            Some((_, path)) if path.as_os_str().is_empty() => bail!("--output {v}: no path after `=`"),
+            Some(pair) => extra.push(pair),
+            None if plain.is_none() => plain = Some(PathBuf::from(v)),
+            None => {
+                bail!(
+                "--output {v}: only one plain --output FILE (for --format); name the others FORMAT=PATH ({})",
+                FindingsFormat::value_variants().iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            )
+            }
+        }
+    }
+    Ok((plain, extra))
+}
+
+fn write_to(path: &PathBuf, format: FindingsFormat, cx: &Context<'_>) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = write_findings(&mut out, format, cx, color_for(false));
+    finish_write(written, &mut out).with_context(|| format!("cannot write {}", path.display()))
+}
+
 pub fn run(args: &ScanArgs) -> Result<Exit> {
+    let (plain, extra) = parse_outputs(&args.output)?;
     let cfg = args.input.config(&args.rules)?;
     let outcome = crate::pipeline::run(&cfg)?;
     let report = outcome.report;
     print_input_errors(&report.summary);
-    let (mut out, tty) = open_output(args.output.as_ref())?;
+    let user: Vec<_> = cfg.queries[crate::detect::sql::BUILTIN_SOURCES.len()..].to_vec();
+    let cx = Context::new(
+        &report,
+        crate::detect::catalogue(&user),
+        args.input.policy.as_deref(),
+    );
+    for (format, path) in &extra {
+        write_to(path, *format, &cx)?;
+    }
+    let (mut out, tty) = open_output(plain.as_ref())?;
     let format = args.format.unwrap_or(if tty {
         FindingsFormat::Table
     } else {
         FindingsFormat::Json
     });
-    let written = write_findings(&mut out, format, &report, color_for(tty));
+    let written = write_findings(&mut out, format, &cx, color_for(tty));
     finish_write(written, &mut out)?;
+    if format == FindingsFormat::Github || extra.iter().any(|(f, _)| *f == FindingsFormat::Github) {
+        crate::output::github::write_step_summary(&cx).context("cannot append to $GITHUB_STEP_SUMMARY")?;
+    }
+    if let Some(path) = &args.write_baseline {
+        if path.exists() {
+            bail!("--write-baseline {}: the file exists; move it away first (it may hold reasons someone wrote)", path.display());
+        }
+        let text = crate::policy::suppress::baseline(&report.findings, chrono::Utc::now().date_naive(), 90);
+        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "rolecall: wrote {} suppressions to {}: fill in each reason, then pass --suppressions {}",
+            text.matches("[[suppress]]").count(),
+            path.display(),
+            path.display()
+        );
+    }
     let exit = exit_for(&report, args.fail_on, args.input.strict);
     if exit == Exit::Error {
         eprintln!(

@@ -11,6 +11,7 @@
 pub mod failure_burst;
 pub mod memory;
 pub mod sql;
+pub mod suppress;
 pub mod tables;
 
 use crate::model::fingerprint::fingerprint;
@@ -155,6 +156,7 @@ fn needs(id: &str) -> &'static str {
             "the audit log only"
         }
         memory::FIRST_SEEN | memory::NEW_API | memory::DORMANT => memory::NEEDS,
+        suppress::EXPIRED => "[[suppress]] entries (policy or --suppressions)",
         _ => "user-defined",
     }
 }
@@ -184,6 +186,16 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
         source: "src/detect/failure_burst.rs".into(),
         needs: needs(failure_burst::ID),
         sources: coverage(failure_burst::ID),
+    });
+    out.push(RuleInfo {
+        id: suppress::EXPIRED.into(),
+        severity: suppress::EXPIRED_SEVERITY,
+        title: suppress::EXPIRED_TITLE.into(),
+        description: suppress::EXPIRED_DESCRIPTION.into(),
+        references: Vec::new(),
+        source: "src/detect/suppress.rs".into(),
+        needs: needs(suppress::EXPIRED),
+        sources: coverage(suppress::EXPIRED),
     });
     for (id, severity, title, description) in [
         (
@@ -474,10 +486,10 @@ mod tests {
     fn catalogue_lists_every_rule_once() {
         let c = catalogue(&[]);
         let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 19);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 19);
         assert_eq!(c[0].severity, Severity::Critical);
     }
 

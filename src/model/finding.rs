@@ -143,6 +143,18 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+/// A finding a suppression accepted: it does not fail the gate, and is
+/// counted and listed rather than forgotten.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    pub reason: String,
+    /// The suppression's last day, `YYYY-MM-DD`.
+    pub until: String,
+    /// Where the suppression is written, `FILE:LINE`.
+    pub suppression: String,
+    pub finding: Finding,
+}
+
 /// A rule that could not judge some sessions, and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Unchecked {
@@ -242,6 +254,8 @@ pub struct Summary {
     pub input_error_count: usize,
     pub input_errors: Vec<InputError>,
     pub skipped_files: Vec<SkippedFile>,
+    /// Findings accepted by an unexpired suppression (not in `findings`).
+    pub suppressed: usize,
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ pub mod tables;
 pub mod time;
 
 pub use events::{EventRow, EventStore, NO_TIME};
-pub use finding::{sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Unchecked};
+pub use finding::{
+    sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Suppressed, Unchecked,
+};
 pub use interner::{Interner, Sym};
 pub use records::{
     Assumption, ClaimsMatch, FederatedCredential, JobRecord, MatchKind, RunWindow, Session, TokenClaims,
@@ -42,6 +44,8 @@ pub struct Report {
     pub runs: Vec<RunWindow>,
     pub sessions: Vec<Session>,
     pub findings: Vec<Finding>,
+    /// Findings that suppressions accepted.
+    pub suppressed: Vec<Suppressed>,
     pub summary: Summary,
 }
 

@@ -14,7 +14,7 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use super::sanitize::is_unsafe_char;
 use crate::model::secrets::redact_jwts;
-use crate::model::{Finding, Report, Summary};
+use crate::model::{Finding, Report, Summary, Suppressed};
 
 /// The schema version of `--format json`.
 pub const JSON_VERSION: u32 = 1;
@@ -72,14 +72,14 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
 /// Writes `value` as pretty JSON through the safe formatter.
 pub fn write_pretty<T: Serialize + ?Sized, W: Write>(w: &mut W, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *w, SafeFormatter(PrettyFormatter::new()));
-    value.serialize(&mut ser).map_err(io::Error::other)?;
+    value.serialize(&mut ser).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 
 /// Writes `value` as one compact JSON line.
 pub fn write_line<T: Serialize + ?Sized, W: Write>(w: &mut W, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *w, SafeFormatter(CompactFormatter));
-    value.serialize(&mut ser).map_err(io::Error::other)?;
+    value.serialize(&mut ser).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
 
@@ -88,6 +88,8 @@ struct Document<'a> {
     version: u32,
     summary: &'a Summary,
     findings: &'a [Finding],
+    /// Findings suppressions accepted, each with the reason and the date.
+    suppressed: &'a [Suppressed],
 }
 
 /// The one JSON document of `--format json`.
@@ -98,6 +100,7 @@ pub fn write_report<W: Write>(w: &mut W, report: &Report) -> io::Result<()> {
             version: JSON_VERSION,
             summary: &report.summary,
             findings: &report.findings,
+            suppressed: &report.suppressed,
         },
     )
 }

@@ -2,10 +2,18 @@
 //! format escapes log-derived text for where it goes (terminal, JSON, CSV).
 //! Imports model (and detect's cell conversion); never runs the engine.
 
+pub mod codequality;
+pub mod csv;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod ocsf;
 pub mod sanitize;
+pub mod sarif;
 pub mod table;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
@@ -13,17 +21,82 @@ use polars::prelude::DataFrame;
 use serde_json::{Map, Value};
 
 use crate::detect::sql::cell_value;
-use crate::model::Report;
+use crate::detect::RuleInfo;
+use crate::model::{Finding, Report};
 
 /// Formats for findings (`scan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
     /// Aligned text with a summary (for terminals and CI logs).
     Table,
-    /// One JSON document: version, summary, findings.
+    /// One JSON document: version, summary, findings, suppressed.
     Json,
     /// One finding per line.
     Ndjson,
+    /// GitHub Actions workflow commands (annotations), and a Markdown
+    /// summary in $GITHUB_STEP_SUMMARY when it is set.
+    Github,
+    /// JUnit XML: a testsuite per rule, a failing testcase per finding.
+    Junit,
+    /// GitLab Code Quality JSON.
+    GitlabCodequality,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// OCSF 1.1.0 Detection Finding records, one per line.
+    Ocsf,
+    /// One row per finding, formula cells neutralized.
+    Csv,
+    /// A Markdown table for pull requests and tickets.
+    Markdown,
+}
+
+impl FindingsFormat {
+    /// The name `--format` and `--output FORMAT=PATH` use.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// What the findings formats read: the report, the rule catalogue, and
+/// where the policy came from.
+pub struct Context<'a> {
+    pub report: &'a Report,
+    pub rules: Vec<RuleInfo>,
+    pub policy_path: Option<&'a str>,
+    sessions: HashMap<&'a str, usize>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(report: &'a Report, rules: Vec<RuleInfo>, policy_path: Option<&'a str>) -> Context<'a> {
+        Context {
+            report,
+            rules,
+            policy_path,
+            sessions: report
+                .sessions
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.key.as_str(), i))
+                .collect(),
+        }
+    }
+
+    /// The workflow or CI file of the token behind `f`, repository-relative:
+    /// `.github/workflows/deploy.yml` from a `job_workflow_ref`,
+    /// `.gitlab-ci.yml` from a `ci_config_ref_uri`.
+    pub fn workflow_file(&self, f: &Finding) -> Option<String> {
+        let s = &self.report.sessions[*self.sessions.get(f.session_key.as_deref()?)?];
+        let w = s.workflow_ref.value.as_deref()?;
+        let path = w.split_once('@').map_or(w, |(p, _)| p);
+        if let Some(i) = path.find("/.github/") {
+            return Some(path[i + 1..].to_string());
+        }
+        path.split_once("//")
+            .map(|(_, file)| file.to_string())
+            .filter(|f| !f.is_empty())
+    }
 }
 
 /// Formats for tables (`sessions`, `query`).
@@ -42,13 +115,20 @@ pub enum TableFormat {
 pub fn write_findings<W: Write>(
     w: &mut W,
     format: FindingsFormat,
-    report: &Report,
+    cx: &Context<'_>,
     color: table::Color,
 ) -> io::Result<()> {
     match format {
-        FindingsFormat::Table => table::write_findings(w, report, color),
-        FindingsFormat::Json => json::write_report(w, report),
-        FindingsFormat::Ndjson => json::write_ndjson(w, report),
+        FindingsFormat::Table => table::write_findings(w, cx.report, color),
+        FindingsFormat::Json => json::write_report(w, cx.report),
+        FindingsFormat::Ndjson => json::write_ndjson(w, cx.report),
+        FindingsFormat::Github => github::write(w, cx),
+        FindingsFormat::Junit => junit::write(w, cx),
+        FindingsFormat::GitlabCodequality => codequality::write(w, cx),
+        FindingsFormat::Sarif => sarif::write(w, cx),
+        FindingsFormat::Ocsf => ocsf::write(w, cx),
+        FindingsFormat::Csv => csv::write(w, cx),
+        FindingsFormat::Markdown => markdown::write(w, cx),
     }
 }
 

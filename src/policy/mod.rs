@@ -7,6 +7,7 @@
 pub mod glob;
 pub mod net;
 pub mod sensitive;
+pub mod suppress;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -118,6 +119,8 @@ pub struct Policy {
     /// GCP pool providers (glob on `projects/N/locations/global/
     /// workloadIdentityPools/P/providers/X`) and the issuer each trusts.
     pub gcp_providers: Vec<(Glob, String)>,
+    /// Accepted findings: the policy's `[[suppress]]` and `--suppressions`.
+    pub suppressions: Vec<suppress::Suppression>,
 }
 
 fn globs(patterns: &[&str]) -> Vec<Glob> {
@@ -136,6 +139,7 @@ impl Default for Policy {
             roles: Vec::new(),
             sensitive_actions: sensitive::catalogue(&[], &[]),
             gcp_providers: Vec::new(),
+            suppressions: Vec::new(),
         }
     }
 }
@@ -161,6 +165,8 @@ struct PolicyFile {
     sensitive_actions: Option<SensitiveFile>,
     #[serde(default, rename = "gcp_provider")]
     gcp_providers: Vec<GcpProviderFile>,
+    #[serde(default, rename = "suppress")]
+    suppress: Vec<Spanned<suppress::SuppressFile>>,
 }
 
 #[derive(Deserialize)]
@@ -460,6 +466,7 @@ impl Policy {
             };
             policy.sensitive_actions = sensitive::catalogue(&parse(&s.add)?, &parse(&s.remove)?);
         }
+        policy.suppressions = suppress::compile(path, text, &file.suppress)?;
         Ok(policy)
     }
 

@@ -37,10 +37,10 @@ fn scanning_the_sample_logs_finds_every_detection_and_fails() {
     let mut rules: Vec<&str> = findings.iter().map(|f| f["rule"].as_str().unwrap()).collect();
     rules.sort();
     rules.dedup();
-    // Every rule but those that need a state's history.
+    // Every rule but those that need a state's history or suppressions.
     let catalogue: Vec<_> = rolecall::detect::catalogue(&[])
         .into_iter()
-        .filter(|r| r.source != "src/detect/memory.rs")
+        .filter(|r| r.source != "src/detect/memory.rs" && r.id != "expired-suppression")
         .collect();
     assert_eq!(
         rules.len(),

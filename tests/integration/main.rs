@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod conformance;
 mod detections;
+mod formats;
 mod ingest;
 mod output;
 mod remote;
