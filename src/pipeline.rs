@@ -8,7 +8,7 @@ use crate::detect::{self, sql::QueryDef, Input, Tables};
 use crate::error::QueryError;
 use crate::ingest::remote::RemoteError;
 use crate::ingest::{ingest, IngestOptions};
-use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary};
+use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary, Unread};
 use crate::policy::Policy;
 
 /// Stage timings on stderr when `ROLECALL_TIMINGS` is set (for profiling;
@@ -47,6 +47,9 @@ pub struct Config {
     pub rules: Option<Vec<String>>,
     /// The SQL detections: built-ins plus the user's.
     pub queries: Vec<QueryDef>,
+    /// Finish even when a remote source could not be read entirely (the
+    /// outputs then say so); otherwise that is an error.
+    pub allow_partial: bool,
 }
 
 impl Config {
@@ -62,6 +65,8 @@ pub enum PipelineError {
     Query(#[from] QueryError),
     #[error(transparent)]
     Remote(#[from] RemoteError),
+    #[error("{} could not be read, so the results would be incomplete (--allow-partial reports them anyway, marked partial):\n  {}", if .0.len() == 1 { "a source".to_string() } else { format!("{} sources or parts", .0.len()) }, .0.iter().map(|u| format!("{}: {}", u.source, u.reason)).collect::<Vec<_>>().join("\n  "))]
+    Partial(Vec<Unread>),
 }
 
 /// A finished run: the report and the tables behind it.
@@ -90,6 +95,17 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     ));
     let files = ingested.files;
     let mut batch = ingested.batch;
+    let unread: Vec<Unread> = batch
+        .unread
+        .drain(..)
+        .map(|e| Unread {
+            source: e.source_name,
+            reason: e.reason,
+        })
+        .collect();
+    if !unread.is_empty() && !cfg.allow_partial {
+        return Err(PipelineError::Partial(unread));
+    }
     crate::correlate::identity::resolve(
         &mut batch.assumptions,
         &batch.federated_credentials,
@@ -212,6 +228,8 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     summary.skipped_files = skipped;
     summary.suppressed = suppressed.len();
+    summary.unread = unread;
+    summary.partial = !summary.unread.is_empty();
 
     let report = crate::model::Report {
         files,

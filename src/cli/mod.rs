@@ -125,6 +125,12 @@ pub struct InputArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// When part of a remote source cannot be read (access denied on a
+    /// prefix, a region that keeps failing), finish anyway and mark every
+    /// output partial, instead of exiting 2.
+    #[arg(long)]
+    pub allow_partial: bool,
+
     /// Refuse files that decompress to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
@@ -237,6 +243,7 @@ impl InputArgs {
             },
             rules,
             queries,
+            allow_partial: self.allow_partial,
         })
     }
 }

@@ -100,6 +100,8 @@ pub struct Batch {
     pub records_skipped: u64,
     /// What the reading itself wants the user to know.
     pub notes: Vec<String>,
+    /// Remote sources (or parts of them) that could not be read.
+    pub unread: Vec<remote::RemoteError>,
 }
 
 impl Batch {
@@ -123,6 +125,7 @@ impl Batch {
         self.records_outside_window += other.records_outside_window;
         self.records_skipped += other.records_skipped;
         self.notes.append(&mut other.notes);
+        self.unread.append(&mut other.unread);
     }
 }
 
@@ -313,13 +316,14 @@ fn read_remote(
                     s3conf = s3conf.force_path_style(true);
                 }
                 let client = aws_sdk_s3::Client::from_conf(s3conf.build());
-                let objects = rt.block_on(remote::s3::list(
+                let (objects, failed) = rt.block_on(remote::s3::list(
                     &client,
                     bucket,
                     prefix,
                     (opts.since, opts.until),
                     now,
-                ))?;
+                ));
+                batch.unread.extend(failed);
                 let total = objects.len();
                 let progress = remote::Progress::new(opts.remote.progress, r.display());
                 let mut chunks = objects.chunks(remote::s3::CHUNK).map(|c| c.to_vec());
@@ -328,13 +332,24 @@ fn read_remote(
                     .map(|c| rt.spawn(remote::s3::fetch(client.clone(), bucket.clone(), c)));
                 let (mut done, mut bytes) = (0, 0u64);
                 while let Some(handle) = next.take() {
-                    let blobs = rt.block_on(handle).map_err(|e| {
-                        remote::RemoteError::new(r.display(), format!("a download task failed: {e}"))
-                    })??;
+                    let results = match rt.block_on(handle) {
+                        Ok(results) => results,
+                        Err(e) => vec![Err(remote::RemoteError::new(
+                            r.display(),
+                            format!("a download task failed: {e}"),
+                        ))],
+                    };
                     // The next chunk downloads while this one is parsed.
                     next = chunks
                         .next()
                         .map(|c| rt.spawn(remote::s3::fetch(client.clone(), bucket.clone(), c)));
+                    let mut blobs = Vec::with_capacity(results.len());
+                    for result in results {
+                        match result {
+                            Ok(b) => blobs.push(b),
+                            Err(e) => batch.unread.push(e),
+                        }
+                    }
                     done += blobs.len();
                     bytes += blobs.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
                     read_blobs(blobs, opts, files, batch);
@@ -345,9 +360,14 @@ fn read_remote(
             remote::Remote::LookupEvents { regions } => {
                 let window =
                     remote::window_or_default(opts.since, opts.until, now, remote::lookup::RETENTION_DAYS);
-                let fetched = rt.block_on(remote::lookup::fetch(&conf, regions, window, now))?;
-                batch.notes.extend(fetched.notes);
-                read_blobs(fetched.blobs, opts, files, batch);
+                match rt.block_on(remote::lookup::fetch(&conf, regions, window, now)) {
+                    Ok(fetched) => {
+                        batch.notes.extend(fetched.notes);
+                        batch.unread.extend(fetched.failed);
+                        read_blobs(fetched.blobs, opts, files, batch);
+                    }
+                    Err(e) => batch.unread.push(e),
+                }
             }
             remote::Remote::Lake { store } => {
                 let window = remote::window_or_default(opts.since, opts.until, now, 7);
@@ -356,8 +376,10 @@ fn read_remote(
                         "cloudtrail-lake:// without --since reads the last 7 days (Lake bills by data scanned)".into(),
                     );
                 }
-                let fetched = rt.block_on(remote::lake::fetch(&conf, store, window))?;
-                read_blobs(fetched.blobs, opts, files, batch);
+                match rt.block_on(remote::lake::fetch(&conf, store, window)) {
+                    Ok(fetched) => read_blobs(fetched.blobs, opts, files, batch),
+                    Err(e) => batch.unread.push(e),
+                }
             }
         }
     }

@@ -256,6 +256,18 @@ pub struct Summary {
     pub skipped_files: Vec<SkippedFile>,
     /// Findings accepted by an unexpired suppression (not in `findings`).
     pub suppressed: usize,
+    /// True when some input could not be read (`--allow-partial` let the run
+    /// finish anyway): the findings may be incomplete.
+    pub partial: bool,
+    /// What could not be read, and why.
+    pub unread: Vec<Unread>,
+}
+
+/// A source, or part of one, that could not be read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Unread {
+    pub source: String,
+    pub reason: String,
 }
 
 #[cfg(test)]

@@ -86,6 +86,14 @@ pub fn fingerprint<S: AsRef<str>>(f: &Finding, identity: &[S]) -> String {
     hash.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// 32 hex digits of SHA-256 over `text`, for things that are not findings.
+pub fn text_fingerprint(text: &str) -> String {
+    digest(&SHA256, text.as_bytes()).as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

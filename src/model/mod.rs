@@ -16,7 +16,7 @@ pub mod time;
 
 pub use events::{EventRow, EventStore, NO_TIME};
 pub use finding::{
-    sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Suppressed, Unchecked,
+    sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Suppressed, Unchecked, Unread,
 };
 pub use interner::{Interner, Sym};
 pub use records::{

@@ -24,6 +24,16 @@ pub enum Provider {
 }
 
 impl Provider {
+    pub const ALL: [Provider; 7] = [
+        Provider::GithubActions,
+        Provider::Gitlab,
+        Provider::Circleci,
+        Provider::Buildkite,
+        Provider::HcpTerraform,
+        Provider::Kubernetes,
+        Provider::Generic,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::GithubActions => "github-actions",

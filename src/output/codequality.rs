@@ -47,7 +47,7 @@ pub fn severity(s: Severity) -> &'static str {
 }
 
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
-    let issues: Vec<Issue> = cx
+    let mut issues: Vec<Issue> = cx
         .report
         .findings
         .iter()
@@ -67,5 +67,27 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
             },
         })
         .collect();
+    // Partial input is an issue in its own right: the report is incomplete.
+    for u in &cx.report.summary.unread {
+        let description = format!(
+            "rolecall could not read {}: {} (the findings are partial)",
+            u.source, u.reason
+        );
+        issues.push(Issue {
+            kind: "issue",
+            fingerprint: crate::model::fingerprint::text_fingerprint(&format!("partial-input\0{}", u.source)),
+            description,
+            check_name: "rolecall-partial-input".into(),
+            severity: "major",
+            categories: ["Security"],
+            location: Location {
+                path: cx
+                    .policy_path
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "rolecall".into()),
+                lines: Lines { begin: 1 },
+            },
+        });
+    }
     write_pretty(w, &issues)
 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::sanitize::csv_field;
+use super::sanitize::{csv_field, terminal};
 use super::Context;
 use crate::model::time::format_time;
 
@@ -26,6 +26,16 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
+    // Partial input gets a comment line before the header, which readers
+    // that skip `#` lines ignore and everyone else sees.
+    for u in &cx.report.summary.unread {
+        writeln!(
+            w,
+            "# PARTIAL: not read: {}: {}",
+            terminal(&u.source),
+            terminal(&u.reason)
+        )?;
+    }
     writeln!(w, "{}", COLUMNS.join(","))?;
     for f in &cx.report.findings {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();

@@ -54,6 +54,17 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
         )?;
     }
     let s = &cx.report.summary;
+    for u in &s.unread {
+        writeln!(
+            w,
+            "::warning title={}::{}",
+            property("rolecall: partial input"),
+            data(&format!(
+                "not read: {}: {} (the findings cover only what was read)",
+                u.source, u.reason
+            ))
+        )?;
+    }
     writeln!(
         w,
         "::notice title=rolecall::{}",

@@ -105,10 +105,17 @@ pub fn write_report<W: Write>(w: &mut W, report: &Report) -> io::Result<()> {
     )
 }
 
-/// One finding per line.
+/// One finding per line; with partial input each carries
+/// `"partial_input": true`.
 pub fn write_ndjson<W: Write>(w: &mut W, report: &Report) -> io::Result<()> {
     for f in &report.findings {
-        write_line(w, f)?;
+        if report.summary.partial {
+            let mut v = serde_json::to_value(f).map_err(io::Error::from)?;
+            v["partial_input"] = serde_json::Value::Bool(true);
+            write_line(w, &v)?;
+        } else {
+            write_line(w, f)?;
+        }
     }
     Ok(())
 }

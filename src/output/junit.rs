@@ -93,9 +93,11 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
     let failures = r.findings.len();
     let tests: usize = by_rule.values().map(|(f, s)| (f.len() + s.len()).max(1)).sum();
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    let unread = r.summary.unread.len();
     writeln!(
         w,
-        "<testsuites name=\"rolecall\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{}\">",
+        "<testsuites name=\"rolecall\" tests=\"{}\" failures=\"{failures}\" errors=\"{unread}\" skipped=\"{}\">",
+        tests + unread,
         r.suppressed.len()
     )?;
     for (rule, (found, suppressed)) in &by_rule {
@@ -151,6 +153,27 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
                     "suppressed until {} ({}): {}",
                     s.until, s.suppression, s.reason
                 ))
+            )?;
+            writeln!(w, "    </testcase>")?;
+        }
+        writeln!(w, "  </testsuite>")?;
+    }
+    if !r.summary.unread.is_empty() {
+        writeln!(
+            w,
+            "  <testsuite name=\"rolecall-input\" tests=\"{0}\" failures=\"0\" errors=\"{0}\" skipped=\"0\">",
+            r.summary.unread.len()
+        )?;
+        for u in &r.summary.unread {
+            writeln!(
+                w,
+                "    <testcase classname=\"rolecall.input\" name=\"{}\">",
+                xml(&u.source)
+            )?;
+            writeln!(
+                w,
+                "      <error type=\"partial-input\" message=\"{}\"/>",
+                xml(&format!("not read (results are partial): {}", u.reason))
             )?;
             writeln!(w, "    </testcase>")?;
         }

@@ -32,6 +32,16 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
         s.sessions,
         s.input_error_count
     )?;
+    if s.partial {
+        writeln!(
+            w,
+            "**Partial: some input could not be read; these findings cover only the rest.**\n"
+        )?;
+        for u in &s.unread {
+            writeln!(w, "- not read: {}: {}", md(&u.source), md(&u.reason))?;
+        }
+        writeln!(w)?;
+    }
     if !r.findings.is_empty() {
         writeln!(
             w,

@@ -51,7 +51,7 @@ fn provider(cloud: Option<&str>) -> &'static str {
     }
 }
 
-pub fn record(f: &Finding, now_ms: i64) -> Value {
+pub fn record(f: &Finding, now_ms: i64, partial: bool) -> Value {
     let (sev_id, sev) = severity_id(f.severity);
     let time = f.time.map(|t| t / 1000).unwrap_or(now_ms);
     let mut observables = Vec::new();
@@ -81,6 +81,9 @@ pub fn record(f: &Finding, now_ms: i64) -> Value {
         }
     }
     unmapped.insert("evidence".into(), Value::Object(f.evidence.clone()));
+    if partial {
+        unmapped.insert("partial_input".into(), json!(true));
+    }
     let mut record = json!({
         "activity_id": ACTIVITY_ID,
         "activity_name": "Create",
@@ -113,6 +116,9 @@ pub fn record(f: &Finding, now_ms: i64) -> Value {
         "observables": observables,
         "unmapped": unmapped,
     });
+    if partial {
+        record["metadata"]["labels"] = json!(["partial-input"]);
+    }
     if let Some(role) = &f.role {
         record["resources"] =
             json!([{"uid": role, "name": crate::policy::role_name(role), "type": resource_type(role)}]);
@@ -130,7 +136,7 @@ pub fn record(f: &Finding, now_ms: i64) -> Value {
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
     let now_ms = chrono::Utc::now().timestamp_millis();
     for f in &cx.report.findings {
-        write_line(w, &record(f, now_ms))?;
+        write_line(w, &record(f, now_ms, cx.report.summary.partial))?;
     }
     Ok(())
 }

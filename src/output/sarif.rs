@@ -145,13 +145,18 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
             Some((&s.reason, &s.until)),
         )
     }));
-    let notifications: Vec<Value> = cx
-        .report
-        .summary
-        .input_errors
+    let summary = &cx.report.summary;
+    let mut notifications: Vec<Value> = summary
+        .unread
         .iter()
-        .map(|e| json!({"level": "warning", "message": {"text": format!("input error: {e}")}}))
+        .map(|u| json!({"level": "error", "message": {"text": format!("not read (results are partial): {}: {}", u.source, u.reason)}}))
         .collect();
+    notifications.extend(
+        summary
+            .input_errors
+            .iter()
+            .map(|e| json!({"level": "warning", "message": {"text": format!("input error: {e}")}})),
+    );
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -163,10 +168,11 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
                 "rules": rules,
             }},
             "invocations": [{
-                "executionSuccessful": true,
+                "executionSuccessful": !summary.partial,
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
+            "properties": {"partialInput": summary.partial},
         }],
     });
     write_pretty(w, &log)

@@ -175,6 +175,24 @@ pub fn write_summary<W: Write>(w: &mut W, report: &Report, color: Color) -> io::
             plural(s.input_error_count, "input error", "input errors")
         )?;
     }
+    if s.suppressed > 0 {
+        writeln!(
+            w,
+            "suppressed: {} (see the JSON output for reasons)",
+            s.suppressed
+        )?;
+    }
+    for u in &s.unread {
+        writeln!(
+            w,
+            "PARTIAL: not read: {}: {}",
+            terminal(&u.source),
+            terminal(&u.reason)
+        )?;
+    }
+    if s.partial {
+        writeln!(w, "PARTIAL: the findings above cover only what could be read")?;
+    }
     Ok(())
 }
 

@@ -82,6 +82,8 @@ details dd { margin: 0; }
 .values dt { color: var(--muted); }
 .values dd { margin: 0; }
 .new-value { background: #fff4d6; }
+.partial { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 6px; padding: 8px 12px; }
+ul.partial { margin-top: 0; padding-left: 28px; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   .card { break-inside: avoid; }
@@ -282,6 +284,18 @@ pub fn render(doc: &Document) -> String {
         None => out.push_str(" · no state: statuses and trends need --state</p></header>\n"),
     }
 
+    if doc.inputs.partial {
+        out.push_str("<p class=\"partial\"><strong>Partial:</strong> some input could not be read; the findings cover only the rest.</p><ul class=\"partial\">");
+        for u in &doc.inputs.unread {
+            let _ = write!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                esc(&u.source),
+                esc(&u.reason)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
     // Summary cards.
     let sm = &doc.summary;
     out.push_str("<section class=\"cards\" id=\"summary\">");

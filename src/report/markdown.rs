@@ -117,6 +117,16 @@ pub fn render(doc: &Document) -> String {
         }
     }
 
+    if doc.inputs.partial {
+        let _ = writeln!(
+            out,
+            "**Partial: some input could not be read; the findings cover only the rest.**\n"
+        );
+        for u in &doc.inputs.unread {
+            let _ = writeln!(out, "- not read: {}: {}", md(&u.source), md(&u.reason));
+        }
+        let _ = writeln!(out);
+    }
     let sm = &doc.summary;
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(out, "| exchanges | failed | sessions | critical | high | medium | low | info | new | resolved | input errors |");

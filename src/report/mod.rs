@@ -58,6 +58,10 @@ pub struct Inputs {
     pub input_error_count: usize,
     /// The first errors (all of them up to a limit).
     pub input_errors: Vec<InputError>,
+    /// True when a remote source could not be read entirely
+    /// (`--allow-partial`): the findings cover only what was read.
+    pub partial: bool,
+    pub unread: Vec<crate::model::Unread>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -473,6 +477,8 @@ impl Document {
                         reason: e.reason.clone(),
                     })
                     .collect(),
+                partial: sm.partial,
+                unread: sm.unread.clone(),
             },
             policy: PolicyInfo {
                 path: cx.policy_path.clone(),

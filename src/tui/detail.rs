@@ -523,6 +523,32 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         ],
         event: None,
     });
+    if sm.partial {
+        out.push(Line {
+            parts: vec![
+                (format!("  {:<18}", "PARTIAL"), Tone::Severity(Severity::Critical)),
+                (
+                    "some input could not be read; the findings cover only the rest".into(),
+                    Tone::Severity(Severity::Critical),
+                ),
+            ],
+            event: None,
+        });
+        for u in &sm.unread {
+            for (i, l) in wrap(
+                &safe(&format!("{}: {}", u.source, u.reason)),
+                width.saturating_sub(6),
+            )
+            .into_iter()
+            .enumerate()
+            {
+                out.push(Line::text(
+                    format!("{}{l}", if i == 0 { "  - " } else { "    " }),
+                    Tone::Severity(Severity::High),
+                ));
+            }
+        }
+    }
     out.push(Line::text("", Tone::Normal));
 
     out.push(Line::text("Federation", Tone::Heading));

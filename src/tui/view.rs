@@ -206,6 +206,13 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 ]
             })
             .collect();
+        if sm.partial {
+            right.push(Span::styled(
+                "PARTIAL (see 5)".to_string(),
+                theme.severity(Severity::Critical).add_modifier(Modifier::BOLD),
+            ));
+            right.push(Span::raw("  "));
+        }
         if sm.input_error_count > 0 {
             right.push(Span::styled(
                 format!("{} input errors (see 5)", sm.input_error_count),

@@ -154,6 +154,7 @@ fn main() {
         ingest: Default::default(),
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
+        allow_partial: false,
     };
     let t = Instant::now();
     let outcome = rolecall::pipeline::run(&cfg).unwrap();

@@ -266,6 +266,7 @@ impl Scenario {
             ingest: IngestOptions::default(),
             rules: None,
             queries: builtin_queries(),
+            allow_partial: false,
         };
         let outcome = pipeline::run(&cfg).expect("pipeline runs");
         assert_eq!(

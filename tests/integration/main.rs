@@ -8,6 +8,7 @@ mod detections;
 mod formats;
 mod ingest;
 mod output;
+mod properties;
 mod remote;
 mod report;
 mod sources;

@@ -604,3 +604,68 @@ fn s3_trails_are_read_with_date_pruning_and_digests_skipped() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("s3://no-such-bucket/"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_source_that_cannot_be_read_is_exit_two_unless_partial_results_are_allowed() {
+    let peer = Peer::start(|_, _, _| {
+        (
+            400,
+            json!({"__type": "AccessDeniedException", "message": "not allowed in this region"}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    drift_scenario().write(dir.path());
+    let local = dir.path().to_str().unwrap();
+    let base = [
+        "scan",
+        local,
+        "cloudtrail://us-east-1",
+        "--endpoint-url",
+        &peer.url,
+    ];
+
+    let o = run_with_aws(&[&base[..], &["--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "no result on partial data unless asked");
+    let err = stderr(&o);
+    assert!(
+        err.contains("--allow-partial") && err.contains("not allowed in this region"),
+        "{err}"
+    );
+
+    let o = run_with_aws(&[&base[..], &["--allow-partial", "--format", "json"]].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the local findings still count: {}",
+        stderr(&o)
+    );
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["summary"]["partial"], true);
+    assert_eq!(doc["summary"]["unread"][0]["source"], "cloudtrail://us-east-1");
+    assert_eq!(doc["findings"][0]["rule"], "credential-ip-drift");
+
+    // Every format says so.
+    for (format, marker) in [
+        ("table", "PARTIAL: not read: cloudtrail://us-east-1"),
+        (
+            "github",
+            "::warning title=rolecall%3A partial input::not read: cloudtrail://us-east-1",
+        ),
+        ("junit", "<error type=\"partial-input\""),
+        ("gitlab-codequality", "\"check_name\": \"rolecall-partial-input\""),
+        ("sarif", "\"executionSuccessful\": false"),
+        ("ocsf", "\"partial_input\":true"),
+        ("csv", "# PARTIAL: not read: cloudtrail://us-east-1"),
+        ("markdown", "**Partial: some input could not be read"),
+        ("ndjson", "\"partial_input\":true"),
+    ] {
+        let o = run_with_aws(&[&base[..], &["--allow-partial", "--format", format]].concat());
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains(marker),
+            "{format} lacks {marker:?}:\n{}",
+            stdout(&o)
+        );
+    }
+}

@@ -22,6 +22,7 @@ fn run(files: &[(&str, String)], policy: &str) -> Report {
         ingest: IngestOptions::default(),
         rules: None,
         queries: builtin_queries(),
+        allow_partial: false,
     };
     let report = pipeline::run(&cfg).unwrap().report;
     assert_eq!(

@@ -237,6 +237,7 @@ fn empty_result_snapshots() {
         ingest: Default::default(),
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
+        allow_partial: false,
     };
     let outcome = rolecall::pipeline::run(&cfg).unwrap();
     let mut app = App::with_data(data_of(&outcome), 100, 20, true);
@@ -639,6 +640,7 @@ fn input_errors_stand_out_and_the_summary_lists_them() {
         ingest: Default::default(),
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
+        allow_partial: false,
     };
     let outcome = rolecall::pipeline::run(&cfg).unwrap();
     let mut app = App::with_data(data_of(&outcome), 120, 40, true);

@@ -15,7 +15,7 @@ use aws_sdk_cloudtrail::types::QueryStatus;
 use aws_sdk_cloudtrail::Client;
 use serde_json::{json, Map, Value};
 
-use super::{sdk_error, Blob, Fetched, RemoteError};
+use super::{api_error, Blob, Fetched, RemoteError};
 use crate::model::time::Micros;
 
 /// The columns every query selects: CloudTrail's envelope with the nested
@@ -184,7 +184,7 @@ async fn run_query(client: &Client, sql: &str, source: &str) -> Result<Rows, Rem
         .query_statement(sql)
         .send()
         .await
-        .map_err(|e| RemoteError::new(source, format!("StartQuery: {}", sdk_error(&e))))?;
+        .map_err(|e| RemoteError::new(source, format!("StartQuery: {}", api_error(&e))))?;
     let id = started
         .query_id()
         .ok_or_else(|| RemoteError::new(source, "StartQuery returned no query id"))?
@@ -196,7 +196,7 @@ async fn run_query(client: &Client, sql: &str, source: &str) -> Result<Rows, Rem
             .query_id(&id)
             .send()
             .await
-            .map_err(|e| RemoteError::new(source, format!("DescribeQuery: {}", sdk_error(&e))))?;
+            .map_err(|e| RemoteError::new(source, format!("DescribeQuery: {}", api_error(&e))))?;
         match d.query_status() {
             Some(QueryStatus::Finished) => break,
             Some(s @ (QueryStatus::Failed | QueryStatus::Cancelled | QueryStatus::TimedOut)) => {
@@ -228,7 +228,7 @@ async fn run_query(client: &Client, sql: &str, source: &str) -> Result<Rows, Rem
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| RemoteError::new(source, format!("GetQueryResults: {}", sdk_error(&e))))?;
+            .map_err(|e| RemoteError::new(source, format!("GetQueryResults: {}", api_error(&e))))?;
         rows.extend(page.query_result_rows().iter().cloned());
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),

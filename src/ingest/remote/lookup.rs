@@ -15,7 +15,7 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
 use serde_json::{json, Value};
 
-use super::{sdk_error, Blob, Fetched, RemoteError};
+use super::{api_error, Blob, Fetched, RemoteError};
 use crate::model::time::{format_time, Micros};
 
 /// LookupEvents' documented rate: 2 requests per second per region.
@@ -66,7 +66,7 @@ async fn lookup_all(
             .send()
             .await;
         pacer.done();
-        let resp = resp.map_err(|e| RemoteError::new(source, format!("LookupEvents: {}", sdk_error(&e))))?;
+        let resp = resp.map_err(|e| RemoteError::new(source, format!("LookupEvents: {}", api_error(&e))))?;
         events.extend(
             resp.events()
                 .iter()
@@ -119,49 +119,64 @@ pub async fn fetch(
     } else {
         window
     };
+    // Each region is read on its own: one that fails (access denied, a
+    // region not enabled) is reported and the others are still read.
     for region in regions {
         let source = format!("cloudtrail://{region}");
-        let client = Client::from_conf(
-            aws_sdk_cloudtrail::config::Builder::from(conf)
-                .region(Region::new(region.clone()))
-                .build(),
-        );
-        let mut pacer = Pacer { last: None };
-        let exchanges = lookup_all(
-            &client,
-            attribute(LookupAttributeKey::EventName, "AssumeRoleWithWebIdentity")?,
-            window,
-            &mut pacer,
-            &source,
-        )
-        .await?;
-        let mut keys: Vec<String> = exchanges.iter().filter_map(|e| issued_key(e)).collect();
-        keys.sort();
-        keys.dedup();
-        let mut calls = Vec::new();
-        for key in &keys {
-            calls.extend(
-                lookup_all(
-                    &client,
-                    attribute(LookupAttributeKey::AccessKeyId, key)?,
-                    window,
-                    &mut pacer,
-                    &source,
-                )
-                .await?,
-            );
+        match fetch_region(conf, region, window, &source).await {
+            Ok(blob) => fetched.blobs.push(blob),
+            Err(e) => fetched.failed.push(e),
         }
-        let events: Vec<Value> = exchanges
-            .into_iter()
-            .chain(calls)
-            .map(|e| json!({ "CloudTrailEvent": e }))
-            .collect();
-        fetched.blobs.push(Blob {
-            display: format!("{source} (LookupEvents)"),
-            bytes: json!({ "Events": events }).to_string().into_bytes(),
-        });
     }
     Ok(fetched)
+}
+
+/// One region's exchanges and their keys' calls.
+async fn fetch_region(
+    conf: &SdkConfig,
+    region: &str,
+    window: (Micros, Micros),
+    source: &str,
+) -> Result<Blob, RemoteError> {
+    let client = Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(conf)
+            .region(Region::new(region.to_string()))
+            .build(),
+    );
+    let mut pacer = Pacer { last: None };
+    let exchanges = lookup_all(
+        &client,
+        attribute(LookupAttributeKey::EventName, "AssumeRoleWithWebIdentity")?,
+        window,
+        &mut pacer,
+        source,
+    )
+    .await?;
+    let mut keys: Vec<String> = exchanges.iter().filter_map(|e| issued_key(e)).collect();
+    keys.sort();
+    keys.dedup();
+    let mut calls = Vec::new();
+    for key in &keys {
+        calls.extend(
+            lookup_all(
+                &client,
+                attribute(LookupAttributeKey::AccessKeyId, key)?,
+                window,
+                &mut pacer,
+                source,
+            )
+            .await?,
+        );
+    }
+    let events: Vec<Value> = exchanges
+        .into_iter()
+        .chain(calls)
+        .map(|e| json!({ "CloudTrailEvent": e }))
+        .collect();
+    Ok(Blob {
+        display: format!("{source} (LookupEvents)"),
+        bytes: json!({ "Events": events }).to_string().into_bytes(),
+    })
 }
 
 #[cfg(test)]

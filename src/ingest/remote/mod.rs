@@ -131,6 +131,8 @@ pub struct Fetched {
     pub blobs: Vec<Blob>,
     /// What the user should know about the fetch (the 90-day window...).
     pub notes: Vec<String>,
+    /// Parts of the source that could not be read.
+    pub failed: Vec<RemoteError>,
 }
 
 /// The SDK configuration: the standard chain, the endpoint override, and
@@ -161,6 +163,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, RemoteError> {
 }
 
 /// The full text of an SDK error, cause chain included.
+/// An API call's failure as the user needs it: the service's error code and
+/// message when it sent them (`AccessDenied: ...`), else the error chain
+/// (timeouts, connection failures).
+pub fn api_error<E>(e: &E) -> String
+where
+    E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => sdk_error(e),
+    }
+}
+
+/// An error and its sources, joined.
 pub fn sdk_error<E: std::error::Error>(e: &E) -> String {
     let mut text = e.to_string();
     let mut cur = e.source();

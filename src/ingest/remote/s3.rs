@@ -14,7 +14,7 @@ use aws_sdk_s3::Client;
 use chrono::{Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 use tokio::sync::Semaphore;
 
-use super::{sdk_error, Blob, RemoteError};
+use super::{api_error, sdk_error, Blob, RemoteError};
 use crate::ingest::discover::skip_reason;
 use crate::model::time::Micros;
 
@@ -88,7 +88,7 @@ async fn list_flat(
         .send();
     while let Some(page) = pages.next().await {
         let page =
-            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", sdk_error(&e))))?;
+            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e))))?;
         for o in page.contents() {
             if let Some(k) = o.key() {
                 out.push(Object {
@@ -118,7 +118,7 @@ async fn list_level(
         .send();
     while let Some(page) = pages.next().await {
         let page =
-            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", sdk_error(&e))))?;
+            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e))))?;
         for p in page.common_prefixes() {
             if let Some(p) = p.prefix() {
                 prefixes.push(p.to_string());
@@ -143,14 +143,21 @@ pub async fn list(
     prefix: &str,
     window: (Option<Micros>, Option<Micros>),
     now: Micros,
-) -> Result<Vec<Object>, RemoteError> {
+) -> (Vec<Object>, Vec<RemoteError>) {
     let source = format!("s3://{bucket}/{prefix}");
     // A day of margin: files are named by delivery, events by their time.
     let from = window.0.map(|s| day_of(s) - ChronoDuration::days(1));
     let to = day_of(window.1.unwrap_or(now)) + ChronoDuration::days(1);
     let mut out = Vec::new();
+    // A prefix that cannot be listed (access denied on one account, say)
+    // is reported and the others are still read.
+    let mut failed = Vec::new();
     match from {
-        None => list_flat(client, bucket, prefix, &source, &mut out).await?,
+        None => {
+            if let Err(e) = list_flat(client, bucket, prefix, &source, &mut out).await {
+                failed.push(e);
+            }
+        }
         Some(from) => {
             let mut stack = vec![prefix.to_string()];
             while let Some(p) = stack.pop() {
@@ -160,18 +167,27 @@ pub async fn list(
                     let mut days = 0;
                     while day <= last && days < 3700 {
                         let day_prefix = format!("{p}{}/", day.format("%Y/%m/%d"));
-                        list_flat(client, bucket, &day_prefix, &source, &mut out).await?;
+                        if let Err(e) = list_flat(client, bucket, &day_prefix, &source, &mut out).await {
+                            failed.push(e);
+                        }
                         day += ChronoDuration::days(1);
                         days += 1;
                     }
                 } else if is_below_region_level(&p) {
                     // Below the region level already: list what is there.
-                    list_flat(client, bucket, &p, &source, &mut out).await?;
+                    if let Err(e) = list_flat(client, bucket, &p, &source, &mut out).await {
+                        failed.push(e);
+                    }
                 } else {
-                    for sub in list_level(client, bucket, &p, &source, &mut out).await? {
-                        if skip_reason(std::path::Path::new(&sub)).is_none() {
-                            stack.push(sub);
+                    match list_level(client, bucket, &p, &source, &mut out).await {
+                        Ok(subs) => {
+                            for sub in subs {
+                                if skip_reason(std::path::Path::new(&sub)).is_none() {
+                                    stack.push(sub);
+                                }
+                            }
                         }
+                        Err(e) => failed.push(e),
                     }
                 }
             }
@@ -184,11 +200,12 @@ pub async fn list(
     });
     out.sort_by(|a, b| a.key.cmp(&b.key));
     out.dedup();
-    Ok(out)
+    (out, failed)
 }
 
-/// Fetches objects concurrently, in order.
-pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Result<Vec<Blob>, RemoteError> {
+/// Fetches objects concurrently, in order; each object succeeds or fails
+/// on its own (after the SDK's retries).
+pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Vec<Result<Blob, RemoteError>> {
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = Vec::with_capacity(objects.len());
     for o in objects {
@@ -205,7 +222,7 @@ pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Resu
                 .key(&o.key)
                 .send()
                 .await
-                .map_err(|e| RemoteError::new(&display, sdk_error(&e)))?;
+                .map_err(|e| RemoteError::new(&display, api_error(&e)))?;
             let body =
                 resp.body.collect().await.map_err(|e| {
                     RemoteError::new(&display, format!("reading the object: {}", sdk_error(&e)))
@@ -220,10 +237,11 @@ pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Resu
     for t in tasks {
         blobs.push(
             t.await
-                .map_err(|e| RemoteError::new("s3", format!("a download task failed: {e}")))??,
+                .map_err(|e| RemoteError::new("s3", format!("a download task failed: {e}")))
+                .and_then(|r| r),
         );
     }
-    Ok(blobs)
+    blobs
 }
 
 #[cfg(test)]
