@@ -14,6 +14,7 @@ pub mod correlate;
 pub mod detect;
 pub mod error;
 pub mod ingest;
+pub mod limits;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -65,6 +65,8 @@ pub enum PipelineError {
     Query(#[from] QueryError),
     #[error(transparent)]
     Remote(#[from] RemoteError),
+    #[error(transparent)]
+    Stopped(#[from] crate::limits::Stop),
     #[error("{} could not be read, so the results would be incomplete (--allow-partial reports them anyway, marked partial):\n  {}", if .0.len() == 1 { "a source".to_string() } else { format!("{} sources or parts", .0.len()) }, .0.iter().map(|u| format!("{}: {}", u.source, u.reason)).collect::<Vec<_>>().join("\n  "))]
     Partial(Vec<Unread>),
 }
@@ -93,6 +95,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         ingested.batch.events.strings.len(),
         ingested.batch.events.heap_bytes() >> 20
     ));
+    crate::limits::check()?;
     let files = ingested.files;
     let mut batch = ingested.batch;
     let unread: Vec<Unread> = batch
@@ -147,6 +150,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     ));
     sort_findings(&mut findings);
     timings.mark("detect");
+    crate::limits::check()?;
     eval.tables.add_findings(&findings);
 
     let mut summary = Summary {
@@ -210,6 +214,10 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         ));
     }
     summary.notes.extend(batch.notes.iter().cloned());
+    summary.trail_gaps = crate::ingest::gaps::find(files.iter().map(String::as_str));
+    summary
+        .notes
+        .extend(summary.trail_gaps.iter().map(|g| g.describe()));
     let unverified = batch.claims.iter().filter(|c| c.verified == Some(false)).count();
     if unverified > 0 {
         summary.notes.push(format!(

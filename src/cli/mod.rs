@@ -131,6 +131,12 @@ pub struct InputArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
+    /// Stop with a clear error (exit 2) when the process's memory passes
+    /// this size (bytes, or with K, M, G suffixes: 4G), instead of being
+    /// killed by the system.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+
     /// Refuse files that decompress to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
@@ -144,6 +150,37 @@ pub struct InputArgs {
     /// AWS region for remote sources (default: the standard AWS chain).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+}
+
+/// Parses a size: bytes, or a number with K, M, G or T (powers of 1024,
+/// optionally followed by `B` or `iB`).
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let digits = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (4G, 512M, 1000000)"))?;
+    let unit = unit
+        .trim()
+        .trim_end_matches("iB")
+        .trim_end_matches('B')
+        .to_ascii_uppercase();
+    let shift = match unit.as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("`{s}`: unknown unit (use K, M, G or T)")),
+    };
+    let bytes = n * (1u64 << shift) as f64;
+    if !(1.0..=1.8e19).contains(&bytes) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Parses `--since`/`--until`: RFC 3339, a date, `now`, or an age (`24h`).
@@ -170,6 +207,9 @@ impl InputArgs {
             Some(p) => Policy::load(p)?,
             None => Policy::default(),
         };
+        if let Some(limit) = self.max_memory {
+            crate::limits::start_memory_guard(limit);
+        }
         if let Some(path) = &self.suppressions {
             policy.suppressions.extend(crate::policy::suppress::load(path)?);
         }
@@ -327,6 +367,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(Exit::Error as u8);
         }
     }
+    // The dashboard reads its own keys (Ctrl-C included) and signals.
+    if !matches!(cli.command, Command::Tui(_)) {
+        if let Err(e) = crate::limits::install_interrupt_handler() {
+            eprintln!("rolecall: warning: cannot handle Ctrl-C: {e}");
+        }
+    }
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Sessions(a) => sessions::run(a),
@@ -344,6 +390,16 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
+            let stop = e.downcast_ref::<crate::limits::Stop>().copied().or_else(|| {
+                match e.downcast_ref::<crate::pipeline::PipelineError>() {
+                    Some(crate::pipeline::PipelineError::Stopped(s)) => Some(*s),
+                    _ => None,
+                }
+            });
+            if stop == Some(crate::limits::Stop::Interrupted) {
+                eprintln!("rolecall: interrupted; nothing was written");
+                return ExitCode::from(Exit::Interrupted as u8);
+            }
             eprintln!("rolecall: error: {}", terminal(&format!("{e:#}")));
             ExitCode::from(Exit::Error as u8)
         }

@@ -309,6 +309,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             if !to_stdout {
                 pending = Some(Pending::write(&args.out, &bytes)?);
             }
+            // Ctrl-C up to here rolls the whole run back.
+            crate::limits::check()?;
             tx.commit()
                 .map_err(|e| crate::state::classify(&path, e, Duration::from_secs(args.lock_timeout)))?;
         }

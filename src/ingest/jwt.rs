@@ -21,6 +21,10 @@ pub struct Jwk {
     pub kid: Option<String>,
     pub alg: Option<String>,
     pub usage: Option<String>,
+    /// The key's validity, when the set says (`nbf`/`exp`, seconds since
+    /// the epoch): a token issued outside it does not verify.
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
     key: KeyMaterial,
 }
 
@@ -77,6 +81,8 @@ fn parse_jwk(obj: &Map<String, Value>) -> Result<Jwk, String> {
         kid: jwk_str(obj, "kid").map(str::to_string),
         alg: jwk_str(obj, "alg").map(str::to_string),
         usage: jwk_str(obj, "use").map(str::to_string),
+        not_before: obj.get("nbf").and_then(Value::as_i64),
+        not_after: obj.get("exp").and_then(Value::as_i64),
         key,
     })
 }
@@ -121,7 +127,15 @@ impl Jwks {
 
     /// Checks `signature` over `signing_input` with the key the header
     /// names. Returns the reason on failure.
-    fn verify(&self, header: &Map<String, Value>, signing_input: &[u8], sig: &[u8]) -> Result<(), String> {
+    /// `issued_at` is the token's `iat` (seconds), which must fall in the
+    /// key's validity.
+    fn verify(
+        &self,
+        header: &Map<String, Value>,
+        signing_input: &[u8],
+        sig: &[u8],
+        issued_at: Option<i64>,
+    ) -> Result<(), String> {
         let alg = header
             .get("alg")
             .and_then(Value::as_str)
@@ -153,6 +167,21 @@ impl Jwks {
         for key in candidates {
             if key.usage.as_deref().is_some_and(|u| u != "sig") {
                 last = "the key is not a signing key (`use` is not `sig`)".into();
+                continue;
+            }
+            let when = issued_at.unwrap_or_else(|| chrono::Utc::now().timestamp());
+            if let Some(end) = key.not_after.filter(|&end| when > end) {
+                last = format!(
+                    "the key{} expired at {} (exp), before the token was issued",
+                    key.kid.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default(),
+                    chrono::DateTime::from_timestamp(end, 0)
+                        .map(|d| d.to_rfc3339())
+                        .unwrap_or_else(|| end.to_string())
+                );
+                continue;
+            }
+            if key.not_before.is_some_and(|start| when < start) {
+                last = "the key was not valid yet (nbf) when the token was issued".into();
                 continue;
             }
             if key.alg.as_deref().is_some_and(|a| a != alg) {
@@ -231,7 +260,8 @@ pub fn decode(token: &str, jwks: Option<&Jwks>) -> Result<Decoded, String> {
         None => (None, None),
         Some(set) => {
             let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
-            let outcome = b64("signature", s).and_then(|sig| set.verify(&header, signing_input, &sig));
+            let iat = claims.get("iat").and_then(Value::as_i64);
+            let outcome = b64("signature", s).and_then(|sig| set.verify(&header, signing_input, &sig, iat));
             match outcome {
                 Ok(()) => (Some(true), None),
                 Err(reason) => (Some(false), Some(reason)),
@@ -325,6 +355,26 @@ mod tests {
             decode(&format!("{input}.{sig}"), Some(&jwks)).unwrap().verified,
             Some(true)
         );
+    }
+
+    #[test]
+    fn refuses_a_key_that_expired_before_the_token() {
+        let (token, mut jwks) = ed25519_token("k1");
+        assert_eq!(decode(&token, Some(&jwks)).unwrap().verified, Some(true));
+        jwks.keys[0].not_after = Some(1_000_000);
+        let d = decode(&token, Some(&jwks)).unwrap();
+        assert_eq!(d.verified, Some(false));
+        assert!(
+            d.verify_error
+                .as_deref()
+                .unwrap()
+                .contains("expired at 1970-01-12"),
+            "{:?}",
+            d.verify_error
+        );
+        jwks.keys[0].not_after = None;
+        jwks.keys[0].not_before = Some(i64::MAX);
+        assert_eq!(decode(&token, Some(&jwks)).unwrap().verified, Some(false));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod azure;
 pub mod claims;
 pub mod cloudtrail;
 pub mod discover;
+pub mod gaps;
 pub mod gcp;
 pub mod jobs;
 pub mod json;
@@ -396,6 +397,10 @@ fn max_file_bytes(opts: &IngestOptions) -> u64 {
 
 /// Reads one file into a batch.
 pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
+    // A stopped run (Ctrl-C, --max-memory) reads nothing more.
+    if crate::limits::stopped() {
+        return Batch::default();
+    }
     let (loaded, errors) = read::load(&input.path, &input.display, input.stdin, max_file_bytes(opts));
     parse_loaded(&input.display, input.explicit, loaded, errors, file, opts)
 }

@@ -261,6 +261,8 @@ pub struct Summary {
     pub partial: bool,
     /// What could not be read, and why.
     pub unread: Vec<Unread>,
+    /// Hours with no trail file between busy hours (a stopped trail?).
+    pub trail_gaps: Vec<crate::ingest::gaps::TrailGap>,
 }
 
 /// A source, or part of one, that could not be read.

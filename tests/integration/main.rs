@@ -1,6 +1,7 @@
 //! Integration tests, compiled into one binary (as ripgrep does) so that the
 //! polars link happens once.
 
+mod bad_input;
 mod cli;
 mod common;
 mod conformance;
