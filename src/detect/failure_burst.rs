@@ -82,7 +82,14 @@ pub fn detect(assumptions: &[Assumption], settings: &Settings) -> Vec<Finding> {
     let mut seen: Vec<Vec<usize>> = Vec::new();
     for (grouping, groups) in [("role", by_role), ("subject", by_subject)] {
         for (name, mut times) in groups {
-            times.sort();
+            // Ties in time (CloudTrail has one-second resolution) break by
+            // event id, not input position, so the same trail read in any
+            // order or split gives the same finding.
+            times.sort_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| assumptions[a.1].event_id.cmp(&assumptions[b.1].event_id))
+                    .then(a.1.cmp(&b.1))
+            });
             for burst in bursts(&times, count, window) {
                 let mut members = burst.clone();
                 members.sort_unstable();
@@ -196,6 +203,28 @@ mod tests {
         assert!(f[0]
             .message
             .starts_with("7 failed exchanges for role arn:role/prod"));
+    }
+
+    #[test]
+    fn failures_in_the_same_second_give_the_same_finding_in_any_input_order() {
+        let mut a: Vec<Assumption> = (0..6)
+            .map(|i| {
+                let mut x = fail(
+                    100,
+                    "arn:aws:iam::1:role/r",
+                    &format!("repo:o/r{i}:ref:refs/heads/main"),
+                );
+                x.event_id = Some(format!("e{i}"));
+                x
+            })
+            .collect();
+        let forward = detect(&a, &Settings::default());
+        a.reverse();
+        let backward = detect(&a, &Settings::default());
+        assert_eq!(forward.len(), 1, "one burst by role; each subject failed once");
+        assert_eq!(forward[0].event_ids, backward[0].event_ids);
+        assert_eq!(forward[0].evidence, backward[0].evidence);
+        assert_eq!(forward[0].event_ids[0], "e0");
     }
 
     #[test]

@@ -41,13 +41,16 @@ files=$(wc -l < "$list")
 uncompressed=$(xargs -a "$list" cat | gzip -dc | wc -c)
 echo "corpus: $N records, $files files, $(du -sb "$DIR/AWSLogs" | cut -f1) bytes gzipped, $uncompressed uncompressed ($DIR)"
 
-declare -A walls rss
+declare -A walls rss failed
 # measure LABEL COMMAND...: one timed run, appended to the label's samples.
 measure() {
   local label=$1; shift
   local log; log=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$log" "$@" > /dev/null 2>>"$log.err" || true
-  read -r wall kb < "$log"
+  if ! /usr/bin/time -f '%e %M' -o "$log" "$@" > /dev/null 2>"$log.err"; then
+    echo "$label failed: $(tail -3 "$log.err" | tr '\n' ' ')" >&2
+    failed[$label]=1
+  fi
+  read -r wall kb < <(tail -1 "$log")
   walls[$label]="${walls[$label]:-} $wall"
   rss[$label]="${rss[$label]:-} $kb"
   rm -f "$log" "$log.err"
@@ -78,21 +81,25 @@ python3 - "$uncompressed" "$N" "${labels[@]}" <<PY
 import statistics, sys
 uncompressed, n = int(sys.argv[1]), int(sys.argv[2])
 labels = sys.argv[3:]
+failed = {$(for l in "${!failed[@]}"; do printf '"%s", ' "$l"; done)}
 walls = {$(for l in "${labels[@]}"; do printf '"%s": [%s], ' "$l" "$(echo ${walls[$l]} | tr ' ' ',')"; done)}
 rss = {$(for l in "${labels[@]}"; do printf '"%s": [%s], ' "$l" "$(echo ${rss[$l]} | tr ' ' ',')"; done)}
 ref = statistics.median(walls["rolecall scan, 2 thread"])
 print(f"{'':30} {'median s':>9} {'min-max s':>13} {'MB/s':>8} {'records/s':>11} {'peak MiB':>9} {'vs rolecall':>11}")
 for l in labels:
+    if l in failed:
+        print(f"{l:30} failed (see above)"); continue
     w = walls[l]; m = statistics.median(w)
     print(f"{l:30} {m:9.2f} {min(w):6.2f}-{max(w):<6.2f} {uncompressed/m/1e6:8.0f} {n/m:11,.0f} {max(rss[l])/1024:9.0f} {m/ref:10.2f}x")
 PY
 
-# The same input in ten parts: identical findings.
+# The same input (trail, claim sets, job records) in ten parts, every
+# part a mix of days and accounts: identical findings.
 split=$(mktemp -d)
 i=0
 while read -r f; do
   part="$split/part$((i % 10))"; mkdir -p "$part"; ln -s "$f" "$part/$(basename "$f")"; i=$((i + 1))
-done < "$list"
+done < <(find "$DIR" -type f | sort)
 one=$(mktemp); ten=$(mktemp)
 "$BIN/rolecall" scan "$DIR" --format json --fail-on never | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(sorted(json.dumps(f, sort_keys=True) for f in d["findings"])))' > "$one"
 "$BIN/rolecall" scan "$split"/part* --format json --fail-on never | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(sorted(json.dumps(f, sort_keys=True) for f in d["findings"])))' > "$ten"
