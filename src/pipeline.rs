@@ -90,8 +90,9 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     };
     stage("joining sessions");
     timings.note(&format!(
-        "event store: {} events, {} distinct strings, {} MiB",
+        "event store: {} events ({} not kept), {} distinct strings, {} MiB",
         ingested.batch.events.len(),
+        ingested.batch.events_elided,
         ingested.batch.events.strings.len(),
         ingested.batch.events.heap_bytes() >> 20
     ));
@@ -165,7 +166,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     summary.inputs.records = batch.records;
     summary.inputs.records_outside_window = batch.records_outside_window;
     summary.inputs.records_skipped = batch.records_skipped;
-    summary.events = batch.events.len();
+    summary.events = batch.events.len() + batch.events_elided as usize;
     summary.exchanges.total = batch.assumptions.len();
     summary.exchanges.succeeded = batch.assumptions.iter().filter(|a| a.succeeded()).count();
     summary.exchanges.failed = summary.exchanges.total - summary.exchanges.succeeded;
@@ -251,6 +252,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         findings,
         suppressed,
         summary,
+        event_span: batch.event_span,
     };
     Ok(Outcome {
         report,

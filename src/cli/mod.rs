@@ -280,6 +280,8 @@ impl InputArgs {
                     progress: io::stderr().is_terminal(),
                 },
                 progress: None,
+                // Only SQL over `events` needs the events no session made.
+                elide_unrelated_events: !queries.iter().any(|q| crate::detect::mentions(&q.sql, "events")),
             },
             rules,
             queries,

@@ -29,7 +29,10 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: &QueryArgs) -> Result<Exit> {
-    let cfg = args.input.config(&[])?;
+    let mut cfg = args.input.config(&[])?;
+    if mentions(&args.sql, "events") {
+        cfg.ingest.elide_unrelated_events = false;
+    }
     let mut outcome = crate::pipeline::run(&cfg)?;
     print_input_errors(&outcome.report.summary);
     if mentions(&args.sql, "events") {

@@ -88,14 +88,7 @@ fn now() -> Micros {
 /// The window the run covered: the requested bounds, else the first and
 /// last event read, else the run's own time.
 fn window_of(report: &Report, since: Option<Micros>, until: Option<Micros>, started: Micros) -> Window {
-    let ev = &report.events;
-    let (mut first, mut last) = (None::<Micros>, None::<Micros>);
-    for i in 0..ev.len() {
-        if let Some(t) = ev.time_of(i) {
-            first = Some(first.map_or(t, |f| f.min(t)));
-            last = Some(last.map_or(t, |l| l.max(t)));
-        }
-    }
+    let (first, last) = (report.event_span.map(|s| s.0), report.event_span.map(|s| s.1));
     let start = since.or(first).unwrap_or(started);
     let end = until.or(last).unwrap_or(started).max(start);
     Window {

@@ -40,17 +40,59 @@ fn in_window(c: &TokenClaims, t: Micros, skew: Micros) -> bool {
         && c.exp.is_none_or(|exp| t <= exp.saturating_add(skew))
 }
 
+/// The claim sets of one issuer and subject, ordered by `iat` so that an
+/// exchange looks only at the tokens alive around it: a busy subject (one
+/// repository's deploys over a month) has thousands of tokens, and testing
+/// each exchange against all of them made the join quadratic.
+#[derive(Default)]
+struct Bucket {
+    /// `(iat, index)` of tokens with both `iat` and `exp`, by `iat`.
+    timed: Vec<(Micros, usize)>,
+    /// The longest `exp - iat` among them.
+    longest: Micros,
+    /// Tokens missing `iat` or `exp`: open-ended, always candidates.
+    open: Vec<usize>,
+}
+
+impl Bucket {
+    /// Indexes of the tokens whose window (widened by `skew`) may hold `t`,
+    /// in claim order; `None` for an exchange without a time.
+    fn candidates(&self, t: Option<Micros>, skew: Micros) -> Vec<usize> {
+        let mut out: Vec<usize> = match t {
+            Some(t) => {
+                let hi = self
+                    .timed
+                    .partition_point(|&(iat, _)| iat <= t.saturating_add(skew));
+                let earliest = t.saturating_sub(skew).saturating_sub(self.longest);
+                let lo = self.timed[..hi].partition_point(|&(iat, _)| iat < earliest);
+                self.timed[lo..hi].iter().map(|&(_, i)| i).collect()
+            }
+            None => self.timed.iter().map(|&(_, i)| i).collect(),
+        };
+        out.extend_from_slice(&self.open);
+        out.sort_unstable();
+        out
+    }
+}
+
 /// Joins each exchange to the claim set it traded, index for index.
 pub fn match_claims(assumptions: &[Assumption], claims: &[TokenClaims], skew: Micros) -> Vec<ClaimsMatch> {
-    let mut index: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut index: HashMap<(&str, &str), Bucket> = HashMap::new();
     for (i, c) in claims.iter().enumerate() {
         if c.verified == Some(false) {
             continue;
         }
-        index
-            .entry((c.issuer.as_str(), c.subject.as_str()))
-            .or_default()
-            .push(i);
+        let bucket = index.entry((c.issuer.as_str(), c.subject.as_str())).or_default();
+        match (c.iat, c.exp) {
+            (Some(iat), Some(exp)) => {
+                bucket.timed.push((iat, i));
+                bucket.longest = bucket.longest.max(exp.saturating_sub(iat));
+            }
+            _ => bucket.open.push(i),
+        }
+    }
+    for bucket in index.values_mut() {
+        bucket.timed.sort_unstable();
     }
     assumptions
         .iter()
@@ -77,7 +119,7 @@ fn derived_or_none(a: &Assumption) -> ClaimsMatch {
 fn match_one(
     a: &Assumption,
     claims: &[TokenClaims],
-    index: &HashMap<(&str, &str), Vec<usize>>,
+    index: &HashMap<(&str, &str), Bucket>,
     skew: Micros,
 ) -> ClaimsMatch {
     let (Some(issuer), Some(subject)) = (a.issuer.as_deref(), a.subject.as_deref()) else {
@@ -87,8 +129,8 @@ fn match_one(
         return derived_or_none(a);
     };
     let fits: Vec<usize> = same_identity
-        .iter()
-        .copied()
+        .candidates(a.time, skew)
+        .into_iter()
         .filter(|&i| {
             let c = &claims[i];
             let audience_ok = match &a.audience {
@@ -201,6 +243,36 @@ mod tests {
         // Within the skew before iat.
         let m = match_claims(&[exchange(950_000_000, "x")], &claims, 60_000_000);
         assert_eq!(m[0].kind, MatchKind::Exact);
+    }
+
+    #[test]
+    fn a_busy_subject_matches_each_exchange_to_the_token_alive_then() {
+        // A token every 10 minutes for a day, each valid 5 minutes, in
+        // reverse order, and one without exp (open-ended: always a candidate).
+        let mut claims: Vec<TokenClaims> = (0..144)
+            .rev()
+            .map(|k| claim(&format!("{k}"), k * 600_000_000, &format!("t{k}")))
+            .collect();
+        let mut open = claim("open", 0, "open");
+        open.exp = None;
+        claims.push(open);
+        let skew = 60_000_000;
+        let m = match_claims(
+            &[exchange(70 * 600_000_000 + 1_000_000, "gh-70-1")],
+            &claims,
+            skew,
+        );
+        assert_eq!(m[0].candidates, 2, "the live token and the open-ended one");
+        assert_eq!(m[0].kind, MatchKind::Exact);
+        assert_eq!(claims[m[0].claims.unwrap()].jti.as_deref(), Some("t70"));
+        // Inside the skew after one token's exp and before the next's iat.
+        let m = match_claims(&[exchange(70 * 600_000_000 + 330_000_000, "x")], &claims, skew);
+        assert_eq!(m[0].candidates, 2);
+        assert_eq!(m[0].kind, MatchKind::Ambiguous);
+        // An exchange without a time: every token of the subject fits.
+        let mut untimed = exchange(0, "x");
+        untimed.time = None;
+        assert_eq!(match_claims(&[untimed], &claims, skew)[0].candidates, 145);
     }
 
     #[test]

@@ -61,6 +61,23 @@ pub struct IngestOptions {
     pub remote: remote::RemoteOptions,
     /// Counters a dashboard can watch while the run goes on.
     pub progress: Option<Arc<Progress>>,
+    /// Count, but do not keep, AWS events that cannot be a federated
+    /// session's call (see [`may_be_session_call`]). The detections never
+    /// read them; only SQL over the `events` table does.
+    pub elide_unrelated_events: bool,
+}
+
+/// Whether an event may belong to a role session the joins follow: an
+/// exchange, a call that issues keys, a call with a temporary key or from a
+/// web-identity session, or any event of another cloud. What fails: AWS
+/// service events (no key) and long-term IAM user keys (`AKIA`), typically
+/// the larger part of a trail.
+pub fn may_be_session_call(row: &crate::model::EventRow<'_>) -> bool {
+    row.cloud != "aws"
+        || row.issued_key.is_some()
+        || row.federated_provider.is_some()
+        || row.action == Some(cloudtrail::WEB_IDENTITY_EXCHANGE)
+        || row.access_key.is_some_and(|k| !k.starts_with("AKIA"))
 }
 
 /// How far a run has got: files read of files found, and the stage.
@@ -103,6 +120,15 @@ pub struct Batch {
     pub notes: Vec<String>,
     /// Remote sources (or parts of them) that could not be read.
     pub unread: Vec<remote::RemoteError>,
+    /// Events read but not kept (`elide_unrelated_events`).
+    pub events_elided: u64,
+    /// The first and last event time read, kept or not.
+    pub event_span: Option<(Micros, Micros)>,
+}
+
+/// Widens `span` to include `t`.
+pub fn widen(span: &mut Option<(Micros, Micros)>, t: Micros) {
+    *span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
 }
 
 impl Batch {
@@ -127,6 +153,11 @@ impl Batch {
         self.records_skipped += other.records_skipped;
         self.notes.append(&mut other.notes);
         self.unread.append(&mut other.unread);
+        self.events_elided += other.events_elided;
+        if let Some((a, b)) = other.event_span {
+            widen(&mut self.event_span, a);
+            widen(&mut self.event_span, b);
+        }
     }
 }
 
@@ -923,8 +954,22 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
         let pos = self.position(record);
         let window = (self.ctx.opts.since, self.ctx.opts.until);
-        let events = &mut self.out.events;
-        let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
+        let elide = self.ctx.opts.elide_unrelated_events;
+        let (events, elided, span) = (
+            &mut self.out.events,
+            &mut self.out.events_elided,
+            &mut self.out.event_span,
+        );
+        let mut push = |row: &crate::model::EventRow<'_>| {
+            if let Some(t) = row.time {
+                widen(span, t);
+            }
+            if elide && !may_be_session_call(row) {
+                *elided += 1;
+                return usize::MAX;
+            }
+            events.push(row)
+        };
         match read_record(obj, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
             Ok(Outcome::Event(None)) => {}
@@ -939,8 +984,22 @@ impl<'c, 'o> Parser<'c, 'o> {
         self.out.records += 1;
         let pos = self.position(record);
         let window = (self.ctx.opts.since, self.ctx.opts.until);
-        let events = &mut self.out.events;
-        let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
+        let elide = self.ctx.opts.elide_unrelated_events;
+        let (events, elided, span) = (
+            &mut self.out.events,
+            &mut self.out.events_elided,
+            &mut self.out.event_span,
+        );
+        let mut push = |row: &crate::model::EventRow<'_>| {
+            if let Some(t) = row.time {
+                widen(span, t);
+            }
+            if elide && !may_be_session_call(row) {
+                *elided += 1;
+                return usize::MAX;
+            }
+            events.push(row)
+        };
         match reader(map, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
             Ok(Outcome::Event(None)) => {}

@@ -47,6 +47,9 @@ pub struct Report {
     /// Findings that suppressions accepted.
     pub suppressed: Vec<Suppressed>,
     pub summary: Summary,
+    /// The first and last event time read, counting the events not kept
+    /// (`IngestOptions::elide_unrelated_events`).
+    pub event_span: Option<(time::Micros, time::Micros)>,
 }
 
 impl Report {

@@ -531,3 +531,39 @@ fn table_output_is_readable_and_escaped() {
     );
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");
 }
+
+#[test]
+fn events_no_session_made_are_counted_but_only_kept_for_sql_over_events() {
+    let logs = repo_path("sample-logs");
+    let count = |sql: &str| -> i64 {
+        let o = rolecall(&["query", &logs, "--format", "json", "--sql", sql]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        rows[0]["n"].as_i64().unwrap()
+    };
+    // SQL over `events` sees every event, service and IAM-user ones included.
+    let all = count("SELECT COUNT(*) AS n FROM events");
+    let unrelated = count(
+        "SELECT COUNT(*) AS n FROM events WHERE cloud = 'aws' AND issued_access_key_id IS NULL \
+         AND federated_provider IS NULL AND action <> 'AssumeRoleWithWebIdentity' \
+         AND (access_key_id IS NULL OR access_key_id LIKE 'AKIA%')",
+    );
+    assert!(unrelated > 0, "the sample trail has service and IAM-user events");
+    // A scan does not keep them, yet counts them and finds the same.
+    let o = rolecall(&["scan", &logs, "--format", "json", "--fail-on", "never"]);
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["summary"]["events"].as_i64(), Some(all));
+    let o = rolecall(&[
+        "query",
+        &logs,
+        "--format",
+        "json",
+        "--sql",
+        "SELECT COUNT(*) AS n FROM findings",
+    ]);
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        rows[0]["n"].as_u64(),
+        Some(report["findings"].as_array().unwrap().len() as u64)
+    );
+}
