@@ -77,6 +77,43 @@ pub struct Outcome {
     pub tables: Tables,
 }
 
+/// Keeps only the events the joins found a use for: the exchanges, the
+/// sessions' calls, and other clouds' events. Calls with temporary keys no
+/// exchange in the input issued (other roles' sessions) had to be kept
+/// through ingest, since an exchange may be read after its calls; here they
+/// go, with the strings only they used, before the tables are built.
+fn compact(batch: &mut crate::ingest::Batch, sessions: &mut [crate::model::Session]) {
+    let ev = &batch.events;
+    let mut keep: Vec<bool> = (0..ev.len())
+        .map(|i| ev.strings.get(ev.cloud[i]) != "aws")
+        .collect();
+    for a in &batch.assumptions {
+        if let Some(k) = keep.get_mut(a.event_index) {
+            *k = true;
+        }
+    }
+    for s in sessions.iter() {
+        for &i in &s.activity {
+            keep[i] = true;
+        }
+    }
+    let dropped = keep.iter().filter(|k| !**k).count();
+    if dropped == 0 {
+        return;
+    }
+    let (kept, map) = ev.retain(&keep);
+    batch.events = kept;
+    batch.events_elided += dropped as u64;
+    for a in &mut batch.assumptions {
+        a.event_index = map.get(a.event_index).copied().unwrap_or(usize::MAX);
+    }
+    for s in sessions.iter_mut() {
+        for i in &mut s.activity {
+            *i = map[*i];
+        }
+    }
+}
+
 /// Runs the engine. Fails only when a detection cannot run; unreadable
 /// input is reported in the summary, never fatal here.
 pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
@@ -115,13 +152,16 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         &batch.federated_credentials,
         &|provider| cfg.policy.gcp_issuer(provider).map(str::to_string),
     );
-    let correlated = correlate(
+    let mut correlated = correlate(
         &batch.events,
         &batch.assumptions,
         &batch.claims,
         &batch.jobs,
         cfg.policy.settings.clock_skew * 1_000_000,
     );
+    if cfg.ingest.elide_unrelated_events {
+        compact(&mut batch, &mut correlated.sessions);
+    }
     timings.mark("correlate");
     stage("running detections");
     let input = Input {

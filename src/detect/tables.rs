@@ -467,13 +467,13 @@ pub fn activity_frame(
     }
     let s = |col: &Vec<crate::model::Sym>| idx.iter().map(|&i| ev.str(col[i])).collect::<Vec<_>>();
     let mut b = FrameBuilder::new(total);
-    b.str("session_key", key)
+    b.repeated_str("session_key", key)
         .time("time", idx.iter().map(|&i| ev.time_of(i)))
-        .str("service", s(&ev.service))
-        .str("action", s(&ev.action))
-        .str("source_ip", s(&ev.source_ip))
-        .str("user_agent", s(&ev.user_agent))
-        .str("error_code", s(&ev.error_code))
+        .repeated_str("service", s(&ev.service))
+        .repeated_str("action", s(&ev.action))
+        .repeated_str("source_ip", s(&ev.source_ip))
+        .repeated_str("user_agent", s(&ev.user_agent))
+        .repeated_str("error_code", s(&ev.error_code))
         .str("event_id", idx.iter().map(|&i| ev.event_id_of(i)))
         .bool("read_only", idx.iter().map(|&i| ev.read_only_of(i)))
         .bool("via_service", idx.iter().map(|&i| Some(ev.via_service(i))))

@@ -161,6 +161,49 @@ impl EventStore {
         self.line.extend(other.line);
     }
 
+    /// Row `i`, borrowing its strings from the store.
+    pub fn row(&self, i: usize) -> EventRow<'_> {
+        let s = |col: &Vec<Sym>| self.str(col[i]);
+        EventRow {
+            time: self.time_of(i),
+            cloud: self.strings.get(self.cloud[i]),
+            account: s(&self.account),
+            region: s(&self.region),
+            service: s(&self.service),
+            action: s(&self.action),
+            principal_type: s(&self.principal_type),
+            principal_arn: s(&self.principal_arn),
+            role_arn: s(&self.role_arn),
+            access_key: s(&self.access_key),
+            source_ip: s(&self.source_ip),
+            user_agent: s(&self.user_agent),
+            error_code: s(&self.error_code),
+            federated_provider: s(&self.federated_provider),
+            issued_key: s(&self.issued_key),
+            resource: s(&self.resource),
+            event_id: self.event_id_of(i),
+            read_only: self.read_only_of(i),
+            via_service: self.via_service(i),
+            file: self.file[i],
+            record: self.record[i],
+            line: self.line[i],
+        }
+    }
+
+    /// A new store with only the rows `keep` marks, in order, and strings
+    /// that only dropped rows used gone too. Returns it with each old
+    /// index's new one (`usize::MAX` for dropped rows).
+    pub fn retain(&self, keep: &[bool]) -> (EventStore, Vec<usize>) {
+        let mut out = EventStore::default();
+        let mut map = vec![usize::MAX; self.len()];
+        for (i, slot) in map.iter_mut().enumerate() {
+            if keep[i] {
+                *slot = out.push(&self.row(i));
+            }
+        }
+        (out, map)
+    }
+
     pub fn str(&self, sym: Sym) -> Option<&str> {
         self.strings.opt(sym)
     }
@@ -200,6 +243,34 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retain_keeps_marked_rows_with_their_values_and_drops_their_strings() {
+        let mut ev = EventStore::default();
+        for (i, key) in ["ASIAKEEP", "ASIADROP", "ASIAKEEP2"].iter().enumerate() {
+            ev.push(&EventRow {
+                time: Some(i as i64),
+                cloud: "aws",
+                access_key: Some(key),
+                event_id: Some(key),
+                read_only: Some(true),
+                file: 1,
+                record: i as u32,
+                line: 7,
+                ..Default::default()
+            });
+        }
+        let (kept, map) = ev.retain(&[true, false, true]);
+        assert_eq!(map, vec![0, usize::MAX, 1]);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept.str(kept.access_key[1]), Some("ASIAKEEP2"));
+        assert_eq!(kept.event_id_of(1), Some("ASIAKEEP2"));
+        assert_eq!(
+            (kept.record[1], kept.line[1], kept.read_only_of(1)),
+            (2, 7, Some(true))
+        );
+        assert!(kept.strings.find("ASIADROP").is_none());
+    }
 
     #[test]
     fn push_and_append_keep_values() {

@@ -33,6 +33,19 @@ impl FrameBuilder {
         self
     }
 
+    /// A string column of values that repeat (a user agent, an action, a
+    /// session's key over its calls): each distinct value is stored once
+    /// and rows are polars' 16-byte views into it. On the 10M-record
+    /// benchmark this halves the `activity` table.
+    pub fn repeated_str<'a>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> &mut Self {
+        self.columns.push(repeated_str_column(name, values));
+        self
+    }
+
     pub fn string(&mut self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> &mut Self {
         let v: Vec<Option<String>> = values.into_iter().collect();
         self.columns.push(Column::new(name.into(), v));
@@ -66,31 +79,74 @@ impl FrameBuilder {
     }
 }
 
+/// See [`FrameBuilder::repeated_str`].
+fn repeated_str_column<'a>(name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> Column {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::bitmap::MutableBitmap;
+    use polars_arrow::datatypes::ArrowDataType;
+    use polars_buffer::Buffer;
+
+    let mut seen: hashbrown::HashMap<&str, View, foldhash::fast::FixedState> = Default::default();
+    let mut buffers: Vec<Buffer<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    let mut views: Vec<View> = Vec::new();
+    let mut validity = MutableBitmap::new();
+    for v in values {
+        let Some(text) = v else {
+            views.push(View::default());
+            validity.push(false);
+            continue;
+        };
+        let view = *seen.entry(text).or_insert_with(|| {
+            let bytes = text.as_bytes();
+            if bytes.len() <= View::MAX_INLINE_SIZE as usize {
+                return View::new_from_bytes(bytes, 0, 0);
+            }
+            // Views address a buffer with 32-bit offsets.
+            if current.len() + bytes.len() > u32::MAX as usize {
+                buffers.push(std::mem::take(&mut current).into());
+            }
+            let view = View::new_from_bytes(bytes, buffers.len() as u32, current.len() as u32);
+            current.extend_from_slice(bytes);
+            view
+        });
+        views.push(view);
+        validity.push(true);
+    }
+    buffers.push(current.into());
+    let validity = (validity.unset_bits() > 0).then(|| validity.into());
+    let array = Utf8ViewArray::try_new(ArrowDataType::Utf8View, views.into(), buffers.into(), validity)
+        .expect("views are built over the buffers they name, from valid UTF-8");
+    StringChunked::with_chunk(name.into(), array)
+        .into_series()
+        .into_column()
+}
+
 /// Every event, one row each.
 pub fn events_frame(ev: &EventStore, files: &[String]) -> DataFrame {
     let n = ev.len();
     let s = |col: &Vec<super::Sym>| col.iter().map(|&x| ev.str(x)).collect::<Vec<_>>();
     let mut b = FrameBuilder::new(n);
     b.time("time", (0..n).map(|i| ev.time_of(i)))
-        .str("cloud", s(&ev.cloud))
-        .str("account", s(&ev.account))
-        .str("region", s(&ev.region))
-        .str("service", s(&ev.service))
-        .str("action", s(&ev.action))
-        .str("principal_type", s(&ev.principal_type))
-        .str("principal_arn", s(&ev.principal_arn))
-        .str("role_arn", s(&ev.role_arn))
-        .str("access_key_id", s(&ev.access_key))
-        .str("source_ip", s(&ev.source_ip))
-        .str("user_agent", s(&ev.user_agent))
-        .str("error_code", s(&ev.error_code))
+        .repeated_str("cloud", s(&ev.cloud))
+        .repeated_str("account", s(&ev.account))
+        .repeated_str("region", s(&ev.region))
+        .repeated_str("service", s(&ev.service))
+        .repeated_str("action", s(&ev.action))
+        .repeated_str("principal_type", s(&ev.principal_type))
+        .repeated_str("principal_arn", s(&ev.principal_arn))
+        .repeated_str("role_arn", s(&ev.role_arn))
+        .repeated_str("access_key_id", s(&ev.access_key))
+        .repeated_str("source_ip", s(&ev.source_ip))
+        .repeated_str("user_agent", s(&ev.user_agent))
+        .repeated_str("error_code", s(&ev.error_code))
         .str("event_id", (0..n).map(|i| ev.event_id_of(i)))
         .bool("read_only", (0..n).map(|i| ev.read_only_of(i)))
         .bool("via_service", (0..n).map(|i| Some(ev.via_service(i))))
-        .str("federated_provider", s(&ev.federated_provider))
+        .repeated_str("federated_provider", s(&ev.federated_provider))
         .str("issued_access_key_id", s(&ev.issued_key))
-        .str("resource", s(&ev.resource))
-        .str(
+        .repeated_str("resource", s(&ev.resource))
+        .repeated_str(
             "file",
             ev.file.iter().map(|&f| files.get(f as usize).map(String::as_str)),
         )
@@ -268,6 +324,37 @@ mod tests {
         );
         assert_eq!(schema.get("source_ip"), Some(&DataType::String));
         assert_eq!(schema.get("read_only"), Some(&DataType::Boolean));
+    }
+
+    #[test]
+    fn repeated_strings_are_stored_once_and_read_back_equal() {
+        let long = "Mozilla/5.0 (X11; Linux x86_64) aws-cli/2.15.0 Python/3.11 exec-env/GitHubActions";
+        let values = [
+            Some(long),
+            None,
+            Some("s3"),
+            Some(long),
+            Some(""),
+            Some("ünïcödé-and-longer-than-12"),
+            Some(long),
+        ];
+        let ua = repeated_str_column("ua", values);
+        let plain = Column::new("ua".into(), values.to_vec());
+        assert!(ua
+            .as_materialized_series()
+            .equals_missing(plain.as_materialized_series()));
+        assert_eq!(ua.null_count(), 1);
+        let arr = ua.str().unwrap().downcast_iter().next().unwrap().clone();
+        let stored: usize = arr.data_buffers().iter().map(|b| b.len()).sum();
+        assert_eq!(stored, long.len() + "ünïcödé-and-longer-than-12".len());
+        // Every string operation sees ordinary values.
+        let df = DataFrame::new(values.len(), vec![ua]).unwrap();
+        let out = df
+            .lazy()
+            .filter(col("ua").str().contains_literal(lit("aws-cli")))
+            .collect()
+            .unwrap();
+        assert_eq!(out.height(), 3);
     }
 
     #[test]
