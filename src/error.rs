@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// Where inside a file an input error sits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Location {
     /// The file as a whole (unreadable, not a log, truncated gzip...).
@@ -37,7 +37,7 @@ impl fmt::Display for Location {
 
 /// A file or record that could not be read. Counted, reported on stderr and
 /// in the summary; the run goes on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InputError {
     pub path: String,
     pub location: Location,

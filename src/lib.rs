@@ -6,6 +6,9 @@
 //! Data flows one way: [`cli`] → [`pipeline`] → [`ingest`] → [`correlate`]
 //! → [`detect`] → [`output`] | [`tui`] | [`report`]. `rolecall report` also
 //! reads and writes its memory, [`state`], between detection and output.
+//! [`lake`] writes the tables as Parquet for engines that scale out
+//! (`rolecall export`) and reads them back in place of ingest and the joins
+//! (`rolecall scan --from-parquet`).
 //! [`model`], [`policy`] and [`error`] are the shared leaves. Each module
 //! opens with what it owns.
 
@@ -14,6 +17,7 @@ pub mod correlate;
 pub mod detect;
 pub mod error;
 pub mod ingest;
+pub mod lake;
 pub mod limits;
 pub mod model;
 pub mod output;

@@ -67,6 +67,8 @@ pub enum PipelineError {
     Remote(#[from] RemoteError),
     #[error(transparent)]
     Stopped(#[from] crate::limits::Stop),
+    #[error(transparent)]
+    Lake(#[from] crate::lake::read::LakeError),
     #[error("{} could not be read, so the results would be incomplete (--allow-partial reports them anyway, marked partial):\n  {}", if .0.len() == 1 { "a source".to_string() } else { format!("{} sources or parts", .0.len()) }, .0.iter().map(|u| format!("{}: {}", u.source, u.reason)).collect::<Vec<_>>().join("\n  "))]
     Partial(Vec<Unread>),
 }
@@ -75,6 +77,134 @@ pub enum PipelineError {
 pub struct Outcome {
     pub report: Report,
     pub tables: Tables,
+}
+
+/// Suppressions, by today's date (they are acceptances with a review date,
+/// not facts about the logs), then the findings in report order.
+fn accept(
+    findings: Vec<crate::model::Finding>,
+    cfg: &Config,
+) -> (Vec<crate::model::Finding>, Vec<crate::model::Suppressed>) {
+    let today = chrono::Utc::now().date_naive();
+    let (mut kept, suppressed) = detect::suppress::apply(findings, &cfg.policy.suppressions, today);
+    let expired = detect::suppress::expired(&cfg.policy.suppressions, &kept, today);
+    kept.extend(expired);
+    sort_findings(&mut kept);
+    (kept, suppressed)
+}
+
+/// The rules a run judged with (those that need history run elsewhere).
+fn rules_run(cfg: &Config) -> Vec<String> {
+    let mut rules: Vec<String> = detect::catalogue(&[])
+        .into_iter()
+        .map(|r| r.id)
+        .chain(cfg.queries.iter().map(|q| q.id.clone()))
+        .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
+        .filter(|id| id != detect::suppress::EXPIRED || !cfg.policy.suppressions.is_empty())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+/// Runs the detections over a dataset `rolecall export` wrote, in place of
+/// ingest and the joins: the SQL detections over its tables, the Rust ones
+/// over its exchanges, then suppressions, the summary and the gate as
+/// usual. `cfg.policy` must be the policy the dataset was exported with
+/// (its derived columns were computed then); the caller checks that.
+///
+/// With `results`, the SQL detections' rows are taken from there (one
+/// `ID.jsonl` per query, computed by another engine) instead of run here.
+pub fn run_from_parquet(
+    cfg: &Config,
+    dataset: crate::lake::read::Dataset,
+    dir: &str,
+    results: Option<&std::path::Path>,
+) -> Result<Outcome, PipelineError> {
+    use crate::lake::read::frame_assumptions;
+    let crate::lake::read::Dataset {
+        manifest,
+        tables: frames,
+        files,
+    } = dataset;
+    let mut tables = Tables { frames };
+    let active: Vec<&QueryDef> = cfg.queries.iter().filter(|q| cfg.rule_enabled(&q.id)).collect();
+    let mut findings = match results {
+        None => detect::run_sql(&tables, &active)?,
+        Some(results) => {
+            let mut found = Vec::new();
+            for q in &active {
+                let rows = crate::lake::read::read_results(results, &q.id)?;
+                found.extend(detect::findings_from_rows(&tables, q, rows)?);
+            }
+            found
+        }
+    };
+    let empty = polars::prelude::DataFrame::empty();
+    let assumptions = frame_assumptions(tables.get("assumptions").unwrap_or(&empty));
+    findings.extend(detect::run_rust(&assumptions, &cfg.policy.settings, &|id| {
+        cfg.rule_enabled(id)
+    }));
+    let (findings, suppressed) = accept(findings, cfg);
+    crate::limits::check()?;
+    let sessions = crate::lake::read::frame_sessions(tables.get("sessions").unwrap_or(&empty));
+
+    // The export's summary, recounted from what this partition set holds.
+    let mut summary = manifest.summary.clone();
+    summary.rolecall_version = env!("CARGO_PKG_VERSION").to_string();
+    let rows = |t: &str| tables.get(t).map_or(0, |d| d.height());
+    summary.events = rows("events");
+    summary.exchanges.total = assumptions.len();
+    summary.exchanges.succeeded = assumptions.iter().filter(|a| a.succeeded()).count();
+    summary.exchanges.failed = summary.exchanges.total - summary.exchanges.succeeded;
+    summary.sessions = sessions.len();
+    summary.claims = rows("claims");
+    summary.jobs = rows("jobs");
+    summary.claims_matched = Default::default();
+    for s in &sessions {
+        match s.matched.kind {
+            MatchKind::Exact => summary.claims_matched.exact += 1,
+            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
+            MatchKind::Derived => summary.claims_matched.derived += 1,
+            MatchKind::None => summary.claims_matched.none += 1,
+        }
+    }
+    let mut counts = SeverityCounts::default();
+    for f in &findings {
+        counts.add(f.severity);
+    }
+    summary.findings = counts;
+    summary.rules = rules_run(cfg);
+    summary.unchecked.retain(|u| cfg.rule_enabled(&u.rule));
+    summary.suppressed = suppressed.len();
+    summary.notes.push(format!(
+        "read from {files} Parquet files of the dataset at {dir} (exported {} by rolecall {} from {})",
+        manifest.created,
+        manifest.rolecall_version,
+        manifest.sources.join(", ")
+    ));
+    if let Some(results) = results {
+        summary.notes.push(format!(
+            "the SQL detections' rows were computed elsewhere and read from {}",
+            results.display()
+        ));
+    }
+    tables.add_findings(&findings);
+    let report = crate::model::Report {
+        files: Vec::new(),
+        events: Default::default(),
+        assumptions,
+        matches: Vec::new(),
+        claims: Vec::new(),
+        jobs: Vec::new(),
+        runs: Vec::new(),
+        sessions,
+        findings,
+        suppressed,
+        summary,
+        event_span: None,
+    };
+    Ok(Outcome { report, tables })
 }
 
 /// Keeps only the events the joins found a use for: the exchanges, the
@@ -179,17 +309,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     let findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
         cfg.rule_enabled(id)
     })?;
-    // Suppressions, by today's date (they are acceptances with a review
-    // date, not facts about the logs).
-    let today = chrono::Utc::now().date_naive();
-    let (kept, suppressed) = detect::suppress::apply(findings, &cfg.policy.suppressions, today);
-    let mut findings = kept;
-    findings.extend(detect::suppress::expired(
-        &cfg.policy.suppressions,
-        &findings,
-        today,
-    ));
-    sort_findings(&mut findings);
+    let (findings, suppressed) = accept(findings, cfg);
     timings.mark("detect");
     crate::limits::check()?;
     eval.tables.add_findings(&findings);
@@ -226,21 +346,12 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         counts.add(f.severity);
     }
     summary.findings = counts;
-    let mut rules: Vec<String> = detect::catalogue(&[])
-        .into_iter()
-        .map(|r| r.id)
-        .chain(cfg.queries.iter().map(|q| q.id.clone()))
-        .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
-        .filter(|id| id != detect::suppress::EXPIRED || !cfg.policy.suppressions.is_empty())
-        .collect();
-    rules.sort();
-    rules.dedup();
+    summary.rules = rules_run(cfg);
     summary.unchecked = eval
         .unchecked
         .into_iter()
         .filter(|u| cfg.rule_enabled(&u.rule))
         .collect();
-    summary.rules = rules;
     if correlated.orphan_federated_calls > 0 {
         let n = correlated.orphan_federated_calls;
         summary.notes.push(format!(

@@ -5,6 +5,7 @@
 //! arguments or policy, unreadable input under `--strict`). An error
 //! outranks findings.
 
+pub mod export;
 pub mod query;
 pub mod report;
 pub mod rules;
@@ -37,6 +38,8 @@ Examples:
   rolecall sessions AWSLogs/ --format csv > sessions.csv
   rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
   rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
+  rolecall export AWSLogs/ claims/ --policy rolecall.toml --parquet lake/
+  rolecall scan --from-parquet lake/ --format sarif --output findings.sarif
   rolecall rules";
 
 /// Audits federated CI/CD role sessions: joins cloud role exchanges to the
@@ -62,6 +65,9 @@ pub enum Command {
     /// Run ad-hoc SQL over the tables (events, assumptions, claims, jobs,
     /// runs, sessions, activity, findings, sensitive_actions).
     Query(query::QueryArgs),
+    /// Write the tables as a Hive-partitioned Parquet dataset (for Spark,
+    /// Trino/Athena, DuckDB); `scan --from-parquet` reads it back.
+    Export(export::ExportArgs),
     /// List the detections with their severity and description.
     Rules(rules::RulesArgs),
     /// Explore findings, sessions, roles and timelines in the terminal.
@@ -91,7 +97,7 @@ pub struct SchemaArgs {
 pub struct InputArgs {
     /// Files, directories (read recursively) or `-` for stdin. Every file is
     /// recognized by its content; `.gz` is decompressed transparently.
-    #[arg(required = true, value_name = "SOURCES")]
+    #[arg(value_name = "SOURCES")]
     pub sources: Vec<String>,
 
     /// Policy file (TOML); without one, the built-in defaults apply.
@@ -203,10 +209,63 @@ pub fn parse_time_arg(s: &str, now: Micros) -> Result<Micros> {
 impl InputArgs {
     /// Resolves the flags into a run configuration.
     pub fn config(&self, rules: &[String]) -> Result<Config> {
-        let mut policy = match &self.policy {
+        if self.sources.is_empty() {
+            bail!("no SOURCES given: files, directories, `-` for stdin, s3://, cloudtrail:// or cloudtrail-lake://");
+        }
+        let policy = match &self.policy {
             Some(p) => Policy::load(p)?,
             None => Policy::default(),
         };
+        self.resolve(rules, policy)
+    }
+
+    /// The policy file's text, when one is given.
+    pub fn policy_text(&self) -> Result<Option<String>> {
+        self.policy
+            .as_deref()
+            .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {p}")))
+            .transpose()
+    }
+
+    /// Resolves the flags for a run over an exported dataset: the policy
+    /// is the export's (the derived columns were computed with it; a
+    /// different --policy is refused), suppressions, queries and rules are
+    /// the ones given now.
+    pub fn dataset_config(
+        &self,
+        rules: &[String],
+        manifest: &crate::lake::Manifest,
+        dir: &str,
+    ) -> Result<Config> {
+        if !self.sources.is_empty() {
+            bail!("--from-parquet reads {dir} instead of SOURCES: give one or the other");
+        }
+        for (flag, given) in [
+            ("--since", self.since.is_some()),
+            ("--until", self.until.is_some()),
+            ("--jwks", self.jwks.is_some()),
+        ] {
+            if given {
+                bail!("{flag} applies when reading logs: give it to `rolecall export`, or choose the day= partitions to read");
+            }
+        }
+        if let Some(text) = self.policy_text()? {
+            if manifest.policy_sha256.as_deref() != Some(crate::lake::write::sha256_hex(&text).as_str()) {
+                bail!(
+                    "{dir} was exported with {}; its policy-derived columns (tiers, allowed lists, address checks) were computed then. Re-export with --policy {}, or leave --policy out to use the export's",
+                    if manifest.policy.is_some() { "another policy" } else { "the built-in defaults" },
+                    self.policy.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        let policy = match &manifest.policy {
+            Some(text) => Policy::parse(&format!("{dir}/{}", crate::lake::MANIFEST), text)?,
+            None => Policy::default(),
+        };
+        self.resolve(rules, policy)
+    }
+
+    fn resolve(&self, rules: &[String], mut policy: Policy) -> Result<Config> {
         if let Some(limit) = self.max_memory {
             crate::limits::start_memory_guard(limit);
         }
@@ -379,6 +438,7 @@ pub fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a),
         Command::Sessions(a) => sessions::run(a),
         Command::Query(a) => query::run(a),
+        Command::Export(a) => export::run(a),
         Command::Rules(a) => rules::run(a),
         Command::Tui(a) => tui::run(a),
         Command::Report(a) => report::run(a),

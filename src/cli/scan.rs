@@ -63,6 +63,20 @@ pub struct ScanArgs {
     /// Run only these detections (comma-separated ids, see `rolecall rules`).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub rules: Vec<String>,
+
+    /// Read the tables from a dataset `rolecall export --parquet` wrote
+    /// (any set of its partitions, with its `_rolecall.json`) instead of
+    /// SOURCES, and run the detections, suppressions and outputs here.
+    #[arg(long, value_name = "DIR")]
+    pub from_parquet: Option<PathBuf>,
+
+    /// With --from-parquet: take the SQL detections' result rows from DIR
+    /// (`ID.jsonl` per query, one JSON object per line, as Spark, Trino or
+    /// Athena computed them over the same dataset) instead of running them
+    /// here. Mapping rows to findings, the Rust detections, suppressions
+    /// and outputs still run here.
+    #[arg(long, value_name = "DIR", requires = "from_parquet")]
+    pub query_results: Option<PathBuf>,
 }
 
 /// The exit status a finished scan earns.
@@ -114,8 +128,23 @@ fn write_to(path: &PathBuf, format: FindingsFormat, cx: &Context<'_>) -> Result<
 
 pub fn run(args: &ScanArgs) -> Result<Exit> {
     let (plain, extra) = parse_outputs(&args.output)?;
-    let cfg = args.input.config(&args.rules)?;
-    let outcome = crate::pipeline::run(&cfg)?;
+    let (cfg, outcome) = match &args.from_parquet {
+        Some(dir) => {
+            let dataset = crate::lake::read::read_dataset(dir)?;
+            let shown = dir.display().to_string();
+            let cfg = args
+                .input
+                .dataset_config(&args.rules, &dataset.manifest, &shown)?;
+            let outcome =
+                crate::pipeline::run_from_parquet(&cfg, dataset, &shown, args.query_results.as_deref())?;
+            (cfg, outcome)
+        }
+        None => {
+            let cfg = args.input.config(&args.rules)?;
+            let outcome = crate::pipeline::run(&cfg)?;
+            (cfg, outcome)
+        }
+    };
     let report = outcome.report;
     print_input_errors(&report.summary);
     let user: Vec<_> = cfg.queries[crate::detect::sql::BUILTIN_SOURCES.len()..].to_vec();

@@ -442,8 +442,17 @@ pub fn run(
     if active.iter().any(|q| mentions(&q.sql, "events")) {
         eval.tables.add_events(input);
     }
-    let mut ctx = eval.tables.context();
-    let sessions_df = eval.tables.get("sessions").expect("evaluate builds sessions");
+    let mut findings = run_sql(&eval.tables, &active)?;
+    findings.extend(run_rust(input.assumptions, &policy.settings, enabled));
+    Ok(findings)
+}
+
+/// Runs SQL detections over registered tables (the engine's, or a
+/// dataset's read back from Parquet).
+pub fn run_sql(tables: &Tables, active: &[&QueryDef]) -> Result<Vec<Finding>, QueryError> {
+    let mut ctx = tables.context();
+    let empty = DataFrame::empty();
+    let sessions_df = tables.get("sessions").unwrap_or(&empty);
     let mut cache = SessionCache::new(sessions_df);
     let mut findings = Vec::new();
     for q in active {
@@ -468,14 +477,80 @@ pub fn run(
         }
         findings.extend(found);
     }
+    Ok(findings)
+}
+
+/// Findings from result rows a query produced elsewhere (Spark, Trino,
+/// Athena over an exported dataset), with `tables` for the session fields
+/// the rows leave out: the same mapping as [`run_sql`]'s.
+pub fn findings_from_rows(
+    tables: &Tables,
+    q: &QueryDef,
+    rows: Vec<Map<String, Value>>,
+) -> Result<Vec<Finding>, QueryError> {
+    let empty = DataFrame::empty();
+    let mut cache = SessionCache::new(tables.get("sessions").unwrap_or(&empty));
+    cache.load(rows.iter().filter_map(|r| match r.get("session_key") {
+        Some(Value::String(k)) => Some(k.clone()),
+        _ => None,
+    }));
+    rows.into_iter()
+        .map(|mut cells| {
+            for v in cells.values_mut() {
+                same_time_text(v);
+            }
+            let mut f = sql::finding_from_row(q, cells, &cache.rows).map_err(|reason| QueryError::Run {
+                id: q.id.clone(),
+                path: q.path.clone(),
+                reason,
+            })?;
+            f.fingerprint = fingerprint(&f, &q.identity);
+            Ok(f)
+        })
+        .collect()
+}
+
+/// Writes a timestamp another engine wrote (`2025-05-14 13:24:00.000`,
+/// `...T13:24:00.000000Z`) as rolecall writes times, so that messages,
+/// evidence and fingerprints come out as a local run's.
+fn same_time_text(v: &mut Value) {
+    match v {
+        Value::String(s) if looks_like_timestamp(s) => {
+            if let Some(t) = crate::model::time::parse_timestamp(s) {
+                *s = crate::model::time::format_time(t);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(same_time_text),
+        _ => {}
+    }
+}
+
+/// `YYYY-MM-DD` then `T` or a space and a time: nothing else is rewritten.
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    (19..=40).contains(&b.len())
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b' ')
+        && b[13] == b':'
+}
+
+/// Runs the detections written in Rust.
+pub fn run_rust(
+    assumptions: &[Assumption],
+    settings: &crate::policy::Settings,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if enabled(failure_burst::ID) {
-        let mut found = failure_burst::detect(input.assumptions, &policy.settings);
+        let mut found = failure_burst::detect(assumptions, settings);
         for f in &mut found {
             f.fingerprint = fingerprint(f, failure_burst::IDENTITY);
         }
         findings.extend(found);
     }
-    Ok(findings)
+    findings
 }
 
 #[cfg(test)]
@@ -491,6 +566,25 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 19);
         assert_eq!(c[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn other_engines_timestamps_read_as_rolecall_writes_them() {
+        for text in [
+            "2025-05-14 13:24:00.000",
+            "2025-05-14T13:24:00.000000Z",
+            "2025-05-14T13:24:00+00:00",
+        ] {
+            let mut v = Value::from(text);
+            same_time_text(&mut v);
+            assert_eq!(v, Value::from("2025-05-14T13:24:00Z"), "{text}");
+        }
+        let mut v = serde_json::json!(["2025-05-14 13:24:00.5", "GetObject", "2025-05-14"]);
+        same_time_text(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!(["2025-05-14T13:24:00.500000Z", "GetObject", "2025-05-14"])
+        );
     }
 
     #[test]

@@ -446,6 +446,8 @@ pub fn activity_frame(
     let mut key = Vec::with_capacity(total);
     let mut idx = Vec::with_capacity(total);
     let mut ip_allowed = Vec::with_capacity(total);
+    let mut cloud = Vec::with_capacity(total);
+    let mut account = Vec::with_capacity(total);
     for s in sessions {
         let a = &assumptions[s.assumption];
         let cidrs = s
@@ -456,6 +458,8 @@ pub fn activity_frame(
             .unwrap_or(&[]);
         for &i in &s.activity {
             key.push(Some(s.key.as_str()));
+            cloud.push(Some(a.cloud.as_str()));
+            account.push(a.account.as_deref());
             idx.push(i);
             let ip = ev.str(ev.source_ip[i]);
             ip_allowed.push(match (ip, a.source_ip.as_deref()) {
@@ -469,6 +473,9 @@ pub fn activity_frame(
     let mut b = FrameBuilder::new(total);
     b.repeated_str("session_key", key)
         .time("time", idx.iter().map(|&i| ev.time_of(i)))
+        // The session's, so that activity partitions like its session.
+        .repeated_str("cloud", cloud)
+        .repeated_str("account", account)
         .repeated_str("service", s(&ev.service))
         .repeated_str("action", s(&ev.action))
         .repeated_str("source_ip", s(&ev.source_ip))

@@ -16,13 +16,19 @@ pub const BUSY_HOUR_FILES: usize = 3;
 const HOUR: Micros = 3_600_000_000;
 
 /// Hours with no delivered file between busy hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TrailGap {
     pub account: String,
     pub region: String,
-    #[serde(serialize_with = "crate::model::time::ser_micros")]
+    #[serde(
+        serialize_with = "crate::model::time::ser_micros",
+        deserialize_with = "crate::model::time::de_micros"
+    )]
     pub from: Micros,
-    #[serde(serialize_with = "crate::model::time::ser_micros")]
+    #[serde(
+        serialize_with = "crate::model::time::ser_micros",
+        deserialize_with = "crate::model::time::de_micros"
+    )]
     pub to: Micros,
     pub files_before: usize,
     pub files_after: usize,

@@ -81,7 +81,10 @@ pub struct Finding {
     pub title: String,
     /// One plain sentence an investigator can act on.
     pub message: String,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(
+        serialize_with = "ser_time",
+        deserialize_with = "crate::model::time::de_opt_micros"
+    )]
     pub time: Option<Micros>,
     pub cloud: Option<String>,
     pub account: Option<String>,
@@ -156,7 +159,7 @@ pub struct Suppressed {
 }
 
 /// A rule that could not judge some sessions, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Unchecked {
     pub rule: String,
     pub reason: String,
@@ -166,13 +169,13 @@ pub struct Unchecked {
 }
 
 /// A file that was deliberately not read (digest, insight, not a log).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct InputCounts {
     pub files: usize,
     pub files_skipped: usize,
@@ -184,14 +187,14 @@ pub struct InputCounts {
     pub records_skipped: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ExchangeCounts {
     pub total: usize,
     pub succeeded: usize,
     pub failed: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct MatchCounts {
     pub exact: usize,
     pub ambiguous: usize,
@@ -199,7 +202,7 @@ pub struct MatchCounts {
     pub none: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct SeverityCounts {
     pub critical: usize,
     pub high: usize,
@@ -233,12 +236,18 @@ impl SeverityCounts {
 }
 
 /// Everything a reader needs to trust (or distrust) the findings.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub rolecall_version: String,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(
+        serialize_with = "ser_time",
+        deserialize_with = "crate::model::time::de_opt_micros"
+    )]
     pub since: Option<Micros>,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(
+        serialize_with = "ser_time",
+        deserialize_with = "crate::model::time::de_opt_micros"
+    )]
     pub until: Option<Micros>,
     pub inputs: InputCounts,
     pub events: usize,
@@ -266,7 +275,7 @@ pub struct Summary {
 }
 
 /// A source, or part of one, that could not be read.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Unread {
     pub source: String,
     pub reason: String,

@@ -141,6 +141,22 @@ pub fn format_time(t: Micros) -> String {
 
 /// A calendar date at midnight UTC, for `--since 2025-04-01`.
 /// Serializes a time as RFC 3339 (for serde `serialize_with`).
+/// Reads a time written by [`ser_micros`].
+pub fn de_micros<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Micros, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse_timestamp(&text).ok_or_else(|| serde::de::Error::custom(format!("not a time: {text:?}")))
+}
+
+/// Reads an optional time written by [`ser_opt_micros`].
+pub fn de_opt_micros<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Micros>, D::Error> {
+    match <Option<String> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) => parse_timestamp(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a time: {text:?}"))),
+    }
+}
+
 pub fn ser_micros<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*t))
 }

@@ -8,6 +8,7 @@ mod conformance;
 mod detections;
 mod formats;
 mod ingest;
+mod lake;
 mod output;
 mod properties;
 mod remote;
