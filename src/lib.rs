@@ -21,4 +21,5 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod state;
+pub mod trust;
 pub mod tui;
