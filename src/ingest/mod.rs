@@ -25,6 +25,7 @@ pub mod json;
 pub mod jwt;
 pub mod read;
 pub mod remote;
+pub mod trust;
 pub mod value;
 pub mod vault;
 
@@ -103,6 +104,8 @@ pub struct Batch {
     pub notes: Vec<String>,
     /// Remote sources (or parts of them) that could not be read.
     pub unread: Vec<remote::RemoteError>,
+    /// Trust policies, OIDC provider changes and pool providers.
+    pub trust: crate::trust::TrustInputs,
 }
 
 impl Batch {
@@ -127,6 +130,7 @@ impl Batch {
         self.records_skipped += other.records_skipped;
         self.notes.append(&mut other.notes);
         self.unread.append(&mut other.unread);
+        self.trust.append(&mut other.trust);
     }
 }
 
@@ -883,6 +887,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             }
             return;
         }
+        if let Some(shape) = trust::sniff(obj) {
+            self.trust_input(shape, obj, at, record);
+            return;
+        }
         if obj.has(Key::Keys) {
             // A key set kept beside the tokens it verifies is not a log; one
             // named as a source is a mistake worth saying.
@@ -907,7 +915,7 @@ impl<'c, 'o> Parser<'c, 'o> {
         self.error(
             at,
             format!(
-                "not a recognized record: not CloudTrail, GCP, Entra, Vault, a claim set or a workflow_job payload (keys: {})",
+                "not a recognized record: not CloudTrail, GCP, Entra, Vault, a claim set, a workflow_job payload or a trust policy (keys: {})",
                 obj.key_preview()
             ),
         );
@@ -927,11 +935,40 @@ impl<'c, 'o> Parser<'c, 'o> {
         let mut push = |row: &crate::model::EventRow<'_>| events.push(row);
         match read_record(obj, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
+            Ok(Outcome::Event(None)) if trust::is_trust_event(obj) => {
+                match trust::from_cloudtrail(obj, pos) {
+                    Some(Ok(trust::TrustEvent::Role(r))) => self.out.trust.roles.push(*r),
+                    Some(Ok(trust::TrustEvent::Provider(p))) => self.out.trust.oidc_changes.push(*p),
+                    Some(Err(e)) => self.error(at, e),
+                    None => {}
+                }
+            }
             Ok(Outcome::Event(None)) => {}
             Ok(Outcome::Insight) => self.out.records_skipped += 1,
             Ok(Outcome::OutsideWindow) => self.out.records_outside_window += 1,
             Err(e) => self.error(at, e.to_string()),
         }
+    }
+
+    /// A trust input object: role snapshots, a bare policy document, GCP
+    /// pool providers.
+    fn trust_input(&mut self, shape: trust::Shape, obj: &Obj<'_>, at: Location, record: u64) {
+        let map = match pairs_to_map(obj) {
+            Ok(m) => m,
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at, e);
+                return;
+            }
+        };
+        let read = trust::read(shape, &map, self.ctx.display, self.position(record));
+        self.out.records += read.records;
+        self.out.notes.extend(read.notes);
+        for e in read.errors {
+            self.error(at.clone(), e);
+        }
+        let mut t = read.trust;
+        self.out.trust.append(&mut t);
     }
 
     /// A record of another source, read as a whole JSON value.
