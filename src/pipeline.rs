@@ -75,6 +75,8 @@ pub enum PipelineError {
 pub struct Outcome {
     pub report: Report,
     pub tables: Tables,
+    /// Trust policies and providers read (for `rolecall trust`).
+    pub trust: crate::trust::TrustInputs,
 }
 
 /// Runs the engine. Fails only when a detection cannot run; unreadable
@@ -135,9 +137,16 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     };
     let mut eval = detect::evaluate(&input, &cfg.policy);
     timings.mark("evaluate");
-    let findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
+    let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
         cfg.rule_enabled(id)
     })?;
+    findings.extend(detect::trust::run(
+        &batch.trust,
+        &batch.federated_credentials,
+        &files,
+        &cfg.policy,
+        &|id| cfg.rule_enabled(id),
+    ));
     // Suppressions, by today's date (they are acceptances with a review
     // date, not facts about the logs).
     let today = chrono::Utc::now().date_naive();
@@ -191,6 +200,10 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         .chain(cfg.queries.iter().map(|q| q.id.clone()))
         .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
         .filter(|id| id != detect::suppress::EXPIRED || !cfg.policy.suppressions.is_empty())
+        .filter(|id| {
+            !detect::trust::is_trust_rule(id)
+                || detect::trust::had_input(id, &batch.trust, &batch.federated_credentials)
+        })
         .collect();
     rules.sort();
     rules.dedup();
@@ -255,5 +268,6 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     Ok(Outcome {
         report,
         tables: eval.tables,
+        trust: batch.trust,
     })
 }

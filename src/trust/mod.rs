@@ -6,6 +6,7 @@
 //! [`TrustInputs`], detect judges them, the `trust` and `policy init`
 //! commands explain them. It imports only `model`.
 
+pub mod analyze;
 pub mod condition;
 pub mod context;
 pub mod evaluate;
