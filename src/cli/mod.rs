@@ -10,6 +10,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sessions;
+pub mod trust;
 pub mod tui;
 
 use std::io::{self, IsTerminal, Write};
@@ -37,7 +38,8 @@ Examples:
   rolecall sessions AWSLogs/ --format csv > sessions.csv
   rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
   rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
-  rolecall rules";
+  rolecall rules
+  rolecall trust iam-details.json AWSLogs/ --suggest tightened/";
 
 /// Audits federated CI/CD role sessions: joins cloud role exchanges to the
 /// CI token claims behind them, follows the issued credentials, and flags
@@ -71,6 +73,9 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print the JSON Schema of a JSON document rolecall writes.
     Schema(SchemaArgs),
+    /// Show what each federated role's trust policy admits against what
+    /// actually used it; --suggest DIR writes tightened policies.
+    Trust(trust::TrustArgs),
 }
 
 /// The documents `rolecall schema` describes.
@@ -386,6 +391,7 @@ pub fn main() -> ExitCode {
             }
             Ok(Exit::Clean)
         }
+        Command::Trust(a) => trust::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -11,6 +11,8 @@ pub mod condition;
 pub mod context;
 pub mod evaluate;
 pub mod policy_doc;
+pub mod suggest;
+pub mod usage;
 
 use serde::Serialize;
 

@@ -844,3 +844,162 @@ fn every_trust_rule_fires_on_the_fixtures() {
         );
     }
 }
+
+// ---- `rolecall trust` and `--suggest` ----
+
+/// Runs the binary from the repository root (so paths in the output are
+/// the relative ones given).
+fn run_in_repo(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rolecall"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn trust_table_snapshot() {
+    let o = run_in_repo(&["trust", "tests/data/trust", "--format", "table"]);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    insta::assert_snapshot!(crate::common::stdout(&o));
+}
+
+#[test]
+fn trust_json_snapshot() {
+    let o = run_in_repo(&["trust", "tests/data/trust", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    insta::assert_json_snapshot!(doc);
+}
+
+#[test]
+fn suggest_writes_a_policy_and_a_terraform_role_per_used_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tightened");
+    let o = run_in_repo(&[
+        "trust",
+        "tests/data/trust",
+        "--format",
+        "json",
+        "--suggest",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let stderr = crate::common::stderr(&o).replace(out.to_str().unwrap(), "[DIR]");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    let mut files = String::new();
+    for n in [
+        "111111111111-deploy-prod.json",
+        "111111111111-deploy-prod.tf",
+        "111111111111-deploy-dev.json",
+    ] {
+        files.push_str(&format!(
+            "==> {n}\n{}\n",
+            std::fs::read_to_string(out.join(n)).unwrap()
+        ));
+    }
+    insta::assert_snapshot!(format!("{stderr}\n{}\n\n{files}", names.join("\n")));
+    // Each JSON file is a policy document rolecall itself reads back.
+    for n in names.iter().filter(|n| n.ends_with(".json")) {
+        let text = std::fs::read_to_string(out.join(n)).unwrap();
+        rolecall::trust::policy_doc::parse_policy_text(&text).unwrap_or_else(|e| panic!("{n}: {e}"));
+    }
+}
+
+#[test]
+fn suggestions_admit_what_was_observed_and_refuse_the_rest() {
+    // The fixtures: each tightened policy admits every observed successful
+    // subject and refuses the failed one and the probes.
+    let sources = vec![repo_path("tests/data/trust")];
+    let cfg = Config {
+        sources,
+        policy: Policy::default(),
+        ingest: IngestOptions::default(),
+        rules: None,
+        queries: builtin_queries(),
+        allow_partial: false,
+    };
+    let outcome = pipeline::run(&cfg).unwrap();
+    for (usage, doc) in rolecall::cli::trust::usages(&outcome) {
+        let Some(s) = rolecall::trust::suggest::suggest(&usage, &doc) else {
+            continue;
+        };
+        let tight = rolecall::trust::policy_doc::parse_policy_value(&s.policy).unwrap();
+        for o in &usage.observed {
+            let issuer = o.issuer.clone().unwrap();
+            let ctx = rolecall::trust::context::Context::for_subject(
+                &issuer,
+                o.provider_arn.as_deref(),
+                &o.subject,
+                o.audience.as_deref(),
+            );
+            let v = rolecall::trust::evaluate::evaluate(&tight, &ctx);
+            let want = if o.succeeded > 0 {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            };
+            assert_eq!(v.outcome, want, "{}: {} ({})", usage.role, o.subject, v.reason);
+        }
+    }
+}
+
+use rolecall::trust::evaluate::Outcome;
+
+mod suggest_property {
+    //! Property: for any set of observed GitHub subjects, the tightened
+    //! policy admits a subject exactly when it was observed.
+
+    use proptest::prelude::*;
+    use rolecall::trust::context::Context;
+    use rolecall::trust::evaluate::{evaluate, Outcome};
+    use rolecall::trust::policy_doc::{parse_policy_text, parse_policy_value};
+    use rolecall::trust::suggest::{tighten, Used};
+
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+    const ARN: &str = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+
+    fn subject() -> impl Strategy<Value = String> {
+        let repo = prop::sample::select(vec!["acme/web", "acme/api", "other/web", "acme/we*", "acme/w?b"]);
+        let ctx = prop::sample::select(vec![
+            "ref:refs/heads/main",
+            "ref:refs/heads/feature/x",
+            "environment:production",
+            "environment:Production",
+            "pull_request",
+            "ref:refs/tags/v1.2.3",
+        ]);
+        (repo, ctx).prop_map(|(r, c)| format!("repo:{r}:{c}"))
+    }
+
+    proptest! {
+        #[test]
+        fn tightened_policies_admit_exactly_the_observed_subjects(
+            observed in prop::collection::vec(subject(), 1..6),
+            probe in subject(),
+        ) {
+            let original = parse_policy_text(&serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Federated": ARN}, "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}},
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}).to_string()).unwrap();
+            let used: Vec<Used> = observed.iter().map(|s| Used {
+                principal: ARN.into(), issuer: ISSUER.into(), subject: s.clone(), audience: Some("sts.amazonaws.com".into()),
+            }).collect();
+            let (policy, _) = tighten(&original, &used);
+            let tight = parse_policy_value(&policy).unwrap();
+            // The service statement is kept as written.
+            prop_assert_eq!(tight.statements.len(), 2);
+            let ctx = Context::for_subject(ISSUER, Some(ARN), &probe, Some("sts.amazonaws.com"));
+            let admitted = evaluate(&tight, &ctx).outcome == Outcome::Allowed;
+            prop_assert_eq!(admitted, observed.contains(&probe));
+            // Another audience is refused.
+            let ctx = Context::for_subject(ISSUER, Some(ARN), &probe, Some("https://github.com/acme"));
+            prop_assert_eq!(evaluate(&tight, &ctx).outcome, Outcome::Denied);
+        }
+    }
+}
