@@ -5,6 +5,7 @@
 //! arguments or policy, unreadable input under `--strict`). An error
 //! outranks findings.
 
+pub mod policy;
 pub mod query;
 pub mod report;
 pub mod rules;
@@ -39,7 +40,8 @@ Examples:
   rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
   rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
   rolecall rules
-  rolecall trust iam-details.json AWSLogs/ --suggest tightened/";
+  rolecall trust iam-details.json AWSLogs/ --suggest tightened/
+  rolecall policy init AWSLogs/ claims/ > rolecall.toml";
 
 /// Audits federated CI/CD role sessions: joins cloud role exchanges to the
 /// CI token claims behind them, follows the issued credentials, and flags
@@ -76,6 +78,9 @@ pub enum Command {
     /// Show what each federated role's trust policy admits against what
     /// actually used it; --suggest DIR writes tightened policies.
     Trust(trust::TrustArgs),
+    /// Policy tools: `policy init` learns a starting rolecall.toml from
+    /// history.
+    Policy(policy::PolicyArgs),
 }
 
 /// The documents `rolecall schema` describes.
@@ -392,6 +397,7 @@ pub fn main() -> ExitCode {
             Ok(Exit::Clean)
         }
         Command::Trust(a) => trust::run(a),
+        Command::Policy(a) => policy::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -1003,3 +1003,44 @@ mod suggest_property {
         }
     }
 }
+
+// ---- `rolecall policy init` ----
+
+#[test]
+fn policy_init_parses_back_and_admits_the_history_it_learned() {
+    let o = run_in_repo(&["policy", "init", "tests/data/trust"]);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    let text = crate::common::stdout(&o);
+    insta::assert_snapshot!(text);
+    let policy = Policy::parse("learned.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(policy
+        .role_rule("arn:aws:iam::111111111111:role/ci/deploy-prod")
+        .is_some());
+    // Scanning the same history under the learned policy flags none of it
+    // on the policy's lists.
+    let cfg = Config {
+        sources: vec![repo_path("tests/data/trust")],
+        policy,
+        ingest: IngestOptions::default(),
+        rules: None,
+        queries: builtin_queries(),
+        allow_partial: false,
+    };
+    let report = pipeline::run(&cfg).unwrap().report;
+    for rule in [
+        "untrusted-repository",
+        "unexpected-ref",
+        "unexpected-environment",
+        "unexpected-workflow",
+        "untrusted-issuer",
+        "audience-mismatch",
+    ] {
+        let hits: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.message.as_str())
+            .collect();
+        assert!(hits.is_empty(), "{rule}: {hits:?}");
+    }
+}
