@@ -6,8 +6,8 @@
 //! Data flows one way: [`cli`] → [`pipeline`] → [`ingest`] → [`correlate`]
 //! → [`detect`] → [`output`] | [`tui`] | [`report`]. `rolecall report` also
 //! reads and writes its memory, [`state`], between detection and output.
-//! [`model`], [`policy`] and [`error`] are the shared leaves. Each module
-//! opens with what it owns.
+//! [`model`], [`policy`], [`trust`] (trust policies evaluated as AWS does)
+//! and [`error`] are the shared leaves. Each module opens with what it owns.
 
 pub mod cli;
 pub mod correlate;
