@@ -9,8 +9,8 @@
 //! [`lake`] writes the tables as Parquet for engines that scale out
 //! (`rolecall export`) and reads them back in place of ingest and the joins
 //! (`rolecall scan --from-parquet`).
-//! [`model`], [`policy`] and [`error`] are the shared leaves. Each module
-//! opens with what it owns.
+//! [`model`], [`policy`], [`trust`] (trust policies evaluated as AWS does)
+//! and [`error`] are the shared leaves. Each module opens with what it owns.
 
 pub mod cli;
 pub mod correlate;
@@ -25,4 +25,5 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod state;
+pub mod trust;
 pub mod tui;

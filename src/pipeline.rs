@@ -77,6 +77,8 @@ pub enum PipelineError {
 pub struct Outcome {
     pub report: Report,
     pub tables: Tables,
+    /// Trust policies and providers read (for `rolecall trust`).
+    pub trust: crate::trust::TrustInputs,
 }
 
 /// Suppressions, by today's date (they are acceptances with a review date,
@@ -174,7 +176,10 @@ pub fn run_from_parquet(
         counts.add(f.severity);
     }
     summary.findings = counts;
+    // Trust policies are not part of a dataset: `rolecall scan` or
+    // `rolecall trust` reads them with the logs.
     summary.rules = rules_run(cfg);
+    summary.rules.retain(|id| !detect::trust::is_trust_rule(id));
     summary.unchecked.retain(|u| cfg.rule_enabled(&u.rule));
     summary.suppressed = suppressed.len();
     summary.notes.push(format!(
@@ -204,7 +209,11 @@ pub fn run_from_parquet(
         summary,
         event_span: None,
     };
-    Ok(Outcome { report, tables })
+    Ok(Outcome {
+        report,
+        tables,
+        trust: Default::default(),
+    })
 }
 
 /// Keeps only the events the joins found a use for: the exchanges, the
@@ -306,9 +315,16 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     };
     let mut eval = detect::evaluate(&input, &cfg.policy);
     timings.mark("evaluate");
-    let findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
+    let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
         cfg.rule_enabled(id)
     })?;
+    findings.extend(detect::trust::run(
+        &batch.trust,
+        &batch.federated_credentials,
+        &files,
+        &cfg.policy,
+        &|id| cfg.rule_enabled(id),
+    ));
     let (findings, suppressed) = accept(findings, cfg);
     timings.mark("detect");
     crate::limits::check()?;
@@ -347,6 +363,10 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     }
     summary.findings = counts;
     summary.rules = rules_run(cfg);
+    summary.rules.retain(|id| {
+        !detect::trust::is_trust_rule(id)
+            || detect::trust::had_input(id, &batch.trust, &batch.federated_credentials)
+    });
     summary.unchecked = eval
         .unchecked
         .into_iter()
@@ -408,5 +428,6 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     Ok(Outcome {
         report,
         tables: eval.tables,
+        trust: batch.trust,
     })
 }

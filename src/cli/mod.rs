@@ -6,11 +6,13 @@
 //! outranks findings.
 
 pub mod export;
+pub mod policy;
 pub mod query;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sessions;
+pub mod trust;
 pub mod tui;
 
 use std::io::{self, IsTerminal, Write};
@@ -40,7 +42,9 @@ Examples:
   rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
   rolecall export AWSLogs/ claims/ --policy rolecall.toml --parquet lake/
   rolecall scan --from-parquet lake/ --format sarif --output findings.sarif
-  rolecall rules";
+  rolecall rules
+  rolecall trust iam-details.json AWSLogs/ --suggest tightened/
+  rolecall policy init AWSLogs/ claims/ > rolecall.toml";
 
 /// Audits federated CI/CD role sessions: joins cloud role exchanges to the
 /// CI token claims behind them, follows the issued credentials, and flags
@@ -77,6 +81,12 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print the JSON Schema of a JSON document rolecall writes.
     Schema(SchemaArgs),
+    /// Show what each federated role's trust policy admits against what
+    /// actually used it; --suggest DIR writes tightened policies.
+    Trust(trust::TrustArgs),
+    /// Policy tools: `policy init` learns a starting rolecall.toml from
+    /// history.
+    Policy(policy::PolicyArgs),
 }
 
 /// The documents `rolecall schema` describes.
@@ -448,6 +458,8 @@ pub fn main() -> ExitCode {
             }
             Ok(Exit::Clean)
         }
+        Command::Trust(a) => trust::run(a),
+        Command::Policy(a) => policy::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),

@@ -40,7 +40,10 @@ pub fn resolve(
             });
             if let Some(c) = found {
                 a.issuer = Some(normalize_issuer(&c.issuer));
-                a.subject = Some(c.subject.clone());
+                // A flexible credential names no single subject.
+                if !c.subject.is_empty() {
+                    a.subject = Some(c.subject.clone());
+                }
                 a.audience = c.audiences.first().cloned();
                 a.provider_arn = c.name.clone();
             }
@@ -73,6 +76,7 @@ mod tests {
             issuer: "https://token.actions.githubusercontent.com/".into(),
             subject: "repo:acme/web:environment:prod".into(),
             audiences: vec!["api://AzureADTokenExchange".into()],
+            claims_matching_expression: None,
             file: 0,
         }];
         resolve(&mut a, &c, &|_| None);

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod sql;
 pub mod suppress;
 pub mod tables;
+pub mod trust;
 
 use crate::model::fingerprint::fingerprint;
 use std::collections::{BTreeMap, HashMap};
@@ -228,6 +229,7 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
             sources: coverage(id),
         });
     }
+    out.extend(trust::catalogue());
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     out
 }
@@ -561,10 +563,10 @@ mod tests {
     fn catalogue_lists_every_rule_once() {
         let c = catalogue(&[]);
         let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 30);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 30);
         assert_eq!(c[0].severity, Severity::Critical);
     }
 

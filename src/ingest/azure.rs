@@ -85,12 +85,20 @@ pub fn read_credential(m: &Map<String, Value>, file: u32) -> Result<FederatedCre
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => Vec::new(),
     };
+    // A flexible credential (Graph beta) has a null subject and matches by
+    // `claimsMatchingExpression` instead.
+    let expression = str_at(m, &["claimsMatchingExpression", "value"])?.map(str::to_string);
+    let subject = match &expression {
+        Some(_) => str_at(m, &["subject"])?.unwrap_or_default().to_string(),
+        None => need("subject")?,
+    };
     Ok(FederatedCredential {
         id: need("id")?,
         name: str_at(m, &["name"])?.map(str::to_string),
         issuer: need("issuer")?,
-        subject: need("subject")?,
+        subject,
         audiences,
+        claims_matching_expression: expression,
         file,
     })
 }

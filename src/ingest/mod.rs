@@ -25,6 +25,7 @@ pub mod json;
 pub mod jwt;
 pub mod read;
 pub mod remote;
+pub mod trust;
 pub mod value;
 pub mod vault;
 
@@ -120,6 +121,8 @@ pub struct Batch {
     pub notes: Vec<String>,
     /// Remote sources (or parts of them) that could not be read.
     pub unread: Vec<remote::RemoteError>,
+    /// Trust policies, OIDC provider changes and pool providers.
+    pub trust: crate::trust::TrustInputs,
     /// Events read but not kept (`elide_unrelated_events`).
     pub events_elided: u64,
     /// The first and last event time read, kept or not.
@@ -158,6 +161,7 @@ impl Batch {
             widen(&mut self.event_span, a);
             widen(&mut self.event_span, b);
         }
+        self.trust.append(&mut other.trust);
     }
 }
 
@@ -914,6 +918,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             }
             return;
         }
+        if let Some(shape) = trust::sniff(obj) {
+            self.trust_input(shape, obj, at, record);
+            return;
+        }
         if obj.has(Key::Keys) {
             // A key set kept beside the tokens it verifies is not a log; one
             // named as a source is a mistake worth saying.
@@ -938,7 +946,7 @@ impl<'c, 'o> Parser<'c, 'o> {
         self.error(
             at,
             format!(
-                "not a recognized record: not CloudTrail, GCP, Entra, Vault, a claim set or a workflow_job payload (keys: {})",
+                "not a recognized record: not CloudTrail, GCP, Entra, Vault, a claim set, a workflow_job payload or a trust policy (keys: {})",
                 obj.key_preview()
             ),
         );
@@ -972,11 +980,40 @@ impl<'c, 'o> Parser<'c, 'o> {
         };
         match read_record(obj, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
+            Ok(Outcome::Event(None)) if trust::is_trust_event(obj) => {
+                match trust::from_cloudtrail(obj, pos) {
+                    Some(Ok(trust::TrustEvent::Role(r))) => self.out.trust.roles.push(*r),
+                    Some(Ok(trust::TrustEvent::Provider(p))) => self.out.trust.oidc_changes.push(*p),
+                    Some(Err(e)) => self.error(at, e),
+                    None => {}
+                }
+            }
             Ok(Outcome::Event(None)) => {}
             Ok(Outcome::Insight) => self.out.records_skipped += 1,
             Ok(Outcome::OutsideWindow) => self.out.records_outside_window += 1,
             Err(e) => self.error(at, e.to_string()),
         }
+    }
+
+    /// A trust input object: role snapshots, a bare policy document, GCP
+    /// pool providers.
+    fn trust_input(&mut self, shape: trust::Shape, obj: &Obj<'_>, at: Location, record: u64) {
+        let map = match pairs_to_map(obj) {
+            Ok(m) => m,
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at, e);
+                return;
+            }
+        };
+        let read = trust::read(shape, &map, self.ctx.display, self.position(record));
+        self.out.records += read.records;
+        self.out.notes.extend(read.notes);
+        for e in read.errors {
+            self.error(at.clone(), e);
+        }
+        let mut t = read.trust;
+        self.out.trust.append(&mut t);
     }
 
     /// A record of another source, read as a whole JSON value.

@@ -128,8 +128,11 @@ pub struct FederatedCredential {
     pub id: String,
     pub name: Option<String>,
     pub issuer: String,
+    /// Empty for a flexible credential, which matches by expression.
     pub subject: String,
     pub audiences: Vec<String>,
+    /// A flexible credential's `claimsMatchingExpression.value`.
+    pub claims_matching_expression: Option<String>,
     pub file: u32,
 }
 

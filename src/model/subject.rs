@@ -222,7 +222,7 @@ fn strip_immutable_ids(repo: &str) -> String {
 }
 
 /// GitHub claim keys that a customized subject template may contain.
-const GITHUB_SUBJECT_KEYS: &[&str] = &[
+pub const GITHUB_SUBJECT_KEYS: &[&str] = &[
     "repo",
     "context",
     "environment",

@@ -5,6 +5,7 @@
 //! defaults. A malformed policy is an error with its line and column.
 
 pub mod glob;
+pub mod learn;
 pub mod net;
 pub mod sensitive;
 pub mod suppress;

@@ -14,5 +14,6 @@ mod properties;
 mod remote;
 mod report;
 mod sources;
+mod trust;
 mod tui;
 mod tui_e2e;
