@@ -95,6 +95,28 @@ fn accept(
     (kept, suppressed)
 }
 
+/// The claims join's outcomes and the findings by severity, in the summary.
+fn count_outcomes(
+    summary: &mut Summary,
+    sessions: &[crate::model::Session],
+    findings: &[crate::model::Finding],
+) {
+    summary.claims_matched = Default::default();
+    for s in sessions {
+        match s.matched.kind {
+            MatchKind::Exact => summary.claims_matched.exact += 1,
+            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
+            MatchKind::Derived => summary.claims_matched.derived += 1,
+            MatchKind::None => summary.claims_matched.none += 1,
+        }
+    }
+    let mut counts = SeverityCounts::default();
+    for f in findings {
+        counts.add(f.severity);
+    }
+    summary.findings = counts;
+}
+
 /// The rules a run judged with (those that need history run elsewhere).
 fn rules_run(cfg: &Config) -> Vec<String> {
     let mut rules: Vec<String> = detect::catalogue(&[])
@@ -162,20 +184,7 @@ pub fn run_from_parquet(
     summary.sessions = sessions.len();
     summary.claims = rows("claims");
     summary.jobs = rows("jobs");
-    summary.claims_matched = Default::default();
-    for s in &sessions {
-        match s.matched.kind {
-            MatchKind::Exact => summary.claims_matched.exact += 1,
-            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
-            MatchKind::Derived => summary.claims_matched.derived += 1,
-            MatchKind::None => summary.claims_matched.none += 1,
-        }
-    }
-    let mut counts = SeverityCounts::default();
-    for f in &findings {
-        counts.add(f.severity);
-    }
-    summary.findings = counts;
+    count_outcomes(&mut summary, &sessions, &findings);
     // Trust policies are not part of a dataset: `rolecall scan` or
     // `rolecall trust` reads them with the logs.
     summary.rules = rules_run(cfg);
@@ -349,19 +358,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     summary.sessions = correlated.sessions.len();
     summary.claims = batch.claims.len();
     summary.jobs = batch.jobs.len();
-    for s in &correlated.sessions {
-        match s.matched.kind {
-            MatchKind::Exact => summary.claims_matched.exact += 1,
-            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
-            MatchKind::Derived => summary.claims_matched.derived += 1,
-            MatchKind::None => summary.claims_matched.none += 1,
-        }
-    }
-    let mut counts = SeverityCounts::default();
-    for f in &findings {
-        counts.add(f.severity);
-    }
-    summary.findings = counts;
+    count_outcomes(&mut summary, &correlated.sessions, &findings);
     summary.rules = rules_run(cfg);
     summary.rules.retain(|id| {
         !detect::trust::is_trust_rule(id)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{print_input_errors, Exit, InputArgs};
+use super::{print_input_errors, strict_exit, Exit, InputArgs};
 use crate::detect::Input;
 use crate::lake::write::{write_dataset, About};
 
@@ -35,18 +35,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     let policy_text = args.input.policy_text()?;
     let mut outcome = crate::pipeline::run(&cfg)?;
     print_input_errors(&outcome.report.summary);
-    let r = &outcome.report;
-    let input = Input {
-        files: &r.files,
-        events: &r.events,
-        assumptions: &r.assumptions,
-        matches: &r.matches,
-        claims: &r.claims,
-        jobs: &r.jobs,
-        runs: &r.runs,
-        sessions: &r.sessions,
-    };
-    outcome.tables.add_events(&input);
+    outcome.tables.add_events(&Input::of(&outcome.report));
     let about = About {
         sources: &cfg.sources,
         policy_text: policy_text.as_deref(),
@@ -60,12 +49,5 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         written.files,
         args.parquet.display()
     );
-    if args.input.strict && outcome.report.summary.input_error_count > 0 {
-        eprintln!(
-            "rolecall: error: {} input errors and --strict is set",
-            outcome.report.summary.input_error_count
-        );
-        return Ok(Exit::Error);
-    }
-    Ok(Exit::Clean)
+    Ok(strict_exit(args.input.strict, &outcome.report.summary))
 }

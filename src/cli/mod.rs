@@ -359,6 +359,19 @@ impl InputArgs {
     }
 }
 
+/// A run that finished: exit 2 when input errors occurred under
+/// `--strict` (saying so), else clean.
+pub fn strict_exit(strict: bool, summary: &Summary) -> Exit {
+    if strict && summary.input_error_count > 0 {
+        eprintln!(
+            "rolecall: error: {} input errors and --strict is set",
+            summary.input_error_count
+        );
+        return Exit::Error;
+    }
+    Exit::Clean
+}
+
 /// Input errors shown on stderr before the rest is cut short.
 const STDERR_ERRORS: usize = 20;
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{finish_write, open_output, print_input_errors, Exit, InputArgs};
+use super::{finish_write, open_output, print_input_errors, strict_exit, Exit, InputArgs};
 use crate::detect::{mentions, Input};
 use crate::output::{write_frame, TableFormat};
 
@@ -36,18 +36,7 @@ pub fn run(args: &QueryArgs) -> Result<Exit> {
     let mut outcome = crate::pipeline::run(&cfg)?;
     print_input_errors(&outcome.report.summary);
     if mentions(&args.sql, "events") {
-        let r = &outcome.report;
-        let input = Input {
-            files: &r.files,
-            events: &r.events,
-            assumptions: &r.assumptions,
-            matches: &r.matches,
-            claims: &r.claims,
-            jobs: &r.jobs,
-            runs: &r.runs,
-            sessions: &r.sessions,
-        };
-        outcome.tables.add_events(&input);
+        outcome.tables.add_events(&Input::of(&outcome.report));
     }
     let mut ctx = outcome.tables.context();
     let df = ctx
@@ -62,12 +51,5 @@ pub fn run(args: &QueryArgs) -> Result<Exit> {
     });
     let written = write_frame(&mut out, format, &df);
     finish_write(written, &mut out)?;
-    if args.input.strict && outcome.report.summary.input_error_count > 0 {
-        eprintln!(
-            "rolecall: error: {} input errors and --strict is set",
-            outcome.report.summary.input_error_count
-        );
-        return Ok(Exit::Error);
-    }
-    Ok(Exit::Clean)
+    Ok(strict_exit(args.input.strict, &outcome.report.summary))
 }

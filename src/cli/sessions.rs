@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use polars::prelude::*;
 
-use super::{finish_write, open_output, print_input_errors, Exit, InputArgs};
+use super::{finish_write, open_output, print_input_errors, strict_exit, Exit, InputArgs};
 use crate::output::{write_frame, TableFormat};
 
 /// Columns the text table shows; the other formats carry every column.
@@ -72,12 +72,5 @@ pub fn run(args: &SessionsArgs) -> Result<Exit> {
     }
     let written = write_frame(&mut out, format, &df);
     finish_write(written, &mut out)?;
-    if args.input.strict && outcome.report.summary.input_error_count > 0 {
-        eprintln!(
-            "rolecall: error: {} input errors and --strict is set",
-            outcome.report.summary.input_error_count
-        );
-        return Ok(Exit::Error);
-    }
-    Ok(Exit::Clean)
+    Ok(strict_exit(args.input.strict, &outcome.report.summary))
 }

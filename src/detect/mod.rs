@@ -246,6 +246,22 @@ pub struct Input<'a> {
     pub sessions: &'a [Session],
 }
 
+impl<'a> Input<'a> {
+    /// What a finished run read, to build more tables from.
+    pub fn of(r: &'a crate::model::Report) -> Self {
+        Input {
+            files: &r.files,
+            events: &r.events,
+            assumptions: &r.assumptions,
+            matches: &r.matches,
+            claims: &r.claims,
+            jobs: &r.jobs,
+            runs: &r.runs,
+            sessions: &r.sessions,
+        }
+    }
+}
+
 /// The registered tables, by name.
 #[derive(Default)]
 pub struct Tables {

@@ -135,6 +135,19 @@ pub fn widen(span: &mut Option<(Micros, Micros)>, t: Micros) {
 }
 
 impl Batch {
+    /// Adds an event (or, with `elide`, only counts one no session could
+    /// have made) and returns its index (`usize::MAX` when not kept).
+    fn push_event(&mut self, row: &crate::model::EventRow<'_>, elide: bool) -> usize {
+        if let Some(t) = row.time {
+            widen(&mut self.event_span, t);
+        }
+        if elide && !may_be_session_call(row) {
+            self.events_elided += 1;
+            return usize::MAX;
+        }
+        self.events.push(row)
+    }
+
     /// Appends `other` after `self`, fixing up event indices.
     pub fn append(&mut self, mut other: Batch) {
         let offset = self.events.len();
@@ -963,21 +976,8 @@ impl<'c, 'o> Parser<'c, 'o> {
         let pos = self.position(record);
         let window = (self.ctx.opts.since, self.ctx.opts.until);
         let elide = self.ctx.opts.elide_unrelated_events;
-        let (events, elided, span) = (
-            &mut self.out.events,
-            &mut self.out.events_elided,
-            &mut self.out.event_span,
-        );
-        let mut push = |row: &crate::model::EventRow<'_>| {
-            if let Some(t) = row.time {
-                widen(span, t);
-            }
-            if elide && !may_be_session_call(row) {
-                *elided += 1;
-                return usize::MAX;
-            }
-            events.push(row)
-        };
+        let out = &mut self.out;
+        let mut push = |row: &crate::model::EventRow<'_>| out.push_event(row, elide);
         match read_record(obj, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
             Ok(Outcome::Event(None)) if trust::is_trust_event(obj) => {
@@ -1022,21 +1022,8 @@ impl<'c, 'o> Parser<'c, 'o> {
         let pos = self.position(record);
         let window = (self.ctx.opts.since, self.ctx.opts.until);
         let elide = self.ctx.opts.elide_unrelated_events;
-        let (events, elided, span) = (
-            &mut self.out.events,
-            &mut self.out.events_elided,
-            &mut self.out.event_span,
-        );
-        let mut push = |row: &crate::model::EventRow<'_>| {
-            if let Some(t) = row.time {
-                widen(span, t);
-            }
-            if elide && !may_be_session_call(row) {
-                *elided += 1;
-                return usize::MAX;
-            }
-            events.push(row)
-        };
+        let out = &mut self.out;
+        let mut push = |row: &crate::model::EventRow<'_>| out.push_event(row, elide);
         match reader(map, pos, window, &mut push) {
             Ok(Outcome::Event(Some(a))) => self.out.assumptions.push(*a),
             Ok(Outcome::Event(None)) => {}
