@@ -126,7 +126,18 @@ fn read_part(
     schema: &Schema,
 ) -> Result<DataFrame, LakeError> {
     let file = fs::File::open(path).map_err(|e| err(path, e))?;
-    let mut df = ParquetReader::new(file).finish().map_err(|e| err(path, e))?;
+    // A damaged or foreign file must be an error naming it, not a crash,
+    // whatever the Parquet reader makes of it.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ParquetReader::new(file).finish()));
+    let mut df = match read {
+        Ok(result) => result.map_err(|e| err(path, e))?,
+        Err(_) => {
+            return Err(err(
+                path,
+                "not a readable Parquet file (the reader gave up on it)",
+            ))
+        }
+    };
     let height = df.height();
     let mut values: BTreeMap<String, Option<String>> = BTreeMap::new();
     let rel = path.strip_prefix(table_dir).unwrap_or(path);

@@ -187,6 +187,12 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
+/// The UTC date of a time (`None` outside the calendar's range: the null
+/// partition).
+fn utc_day(t: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_micros(t).map(|d| d.format("%Y-%m-%d").to_string())
+}
+
 /// cloud, account, day of one row.
 type PartitionKey = (Option<String>, Option<String>, Option<String>);
 
@@ -213,12 +219,7 @@ fn partitions(
             let c = df.column(name).map_err(|e| e.to_string())?;
             let micros = c.cast(&DataType::Int64).map_err(|e| format!("{name}: {e}"))?;
             let micros = micros.i64().map_err(|e| format!("{name}: {e}"))?;
-            Some(
-                micros
-                    .iter()
-                    .map(|t| t.map(|t| format_time(t)[..10].to_string()))
-                    .collect(),
-            )
+            Some(micros.iter().map(|t| t.and_then(utc_day)).collect())
         }
         None => None,
     };
@@ -259,4 +260,21 @@ fn partitions(
         out.insert(segs.join("/"), Vec::new());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_dates_and_impossible_times_are_the_null_partition() {
+        assert_eq!(utc_day(1_747_180_800_000_000).as_deref(), Some("2025-05-14"));
+        assert_eq!(utc_day(-1).as_deref(), Some("1969-12-31"));
+        assert_eq!(utc_day(i64::MAX), None);
+        let df = df!("time" => [Some(0i64), None, Some(i64::MAX)]).unwrap();
+        let parts = partitions(&df, false, Some("time")).unwrap();
+        let keys: Vec<&str> = parts.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["day=1970-01-01", "day=__HIVE_DEFAULT_PARTITION__"]);
+        assert_eq!(parts["day=__HIVE_DEFAULT_PARTITION__"], vec![1, 2]);
+    }
 }
