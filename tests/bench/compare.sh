@@ -13,10 +13,12 @@
 #      libdeflate-tools);
 #   2. DuckDB (Python package, default threads) answering rolecall's core
 #      question (exchanges joined to the later calls with their keys, keys
-#      used from more than one address), in two of its ways of reading JSON;
+#      used from more than one address), in three of its ways of reading
+#      JSON (objects, inferred schema, declared columns);
 #   3. rolecall scan, all detections, with 1 and 2 threads.
 # Prints wall time (median, min-max), MB/s of uncompressed input, records/s,
-# peak RSS, and the ratios to rolecall at 2 threads. Then checks that the
+# peak RSS, and the ratios to rolecall at 2 threads, then rolecall against
+# DuckDB's fastest form and the 2-process ceiling. Then checks that the
 # findings are identical when the same input is given in ten parts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +26,7 @@ cd "$(dirname "$0")/../.."
 N=${N:-1000000}
 RUNS=${RUNS:-3}
 DIR=${DIR:-${TMPDIR:-/tmp}/rolecall-bench-$N}
-FORMS=${FORMS:-"objects inferred"}
+FORMS=${FORMS:-"objects inferred declared"}
 
 for tool in pigz libdeflate-gunzip /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install pigz libdeflate-tools time)"; exit 2; }
@@ -91,6 +93,13 @@ for l in labels:
         print(f"{l:30} failed (see above)"); continue
     w = walls[l]; m = statistics.median(w)
     print(f"{l:30} {m:9.2f} {min(w):6.2f}-{max(w):<6.2f} {uncompressed/m/1e6:8.0f} {n/m:11,.0f} {max(rss[l])/1024:9.0f} {m/ref:10.2f}x")
+def best(prefix):
+    ok = [statistics.median(walls[l]) for l in labels if l.startswith(prefix) and l not in failed]
+    return min(ok) if ok else float("nan")
+print()
+print(f"rolecall (2 threads) / DuckDB's fastest form: {ref / best('duckdb'):.2f} (target: at most 0.33)")
+print(f"rolecall (2 threads) / libdeflate-gunzip, 2 proc: {ref / best('libdeflate-gunzip, 2'):.1f}x (target: at most 4x)")
+print(f"rolecall, 1 to 2 threads: {statistics.median(walls['rolecall scan, 1 thread']) / ref:.2f}x faster")
 PY
 
 # The same input (trail, claim sets, job records) in ten parts, every
