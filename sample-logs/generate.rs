@@ -217,7 +217,13 @@ impl Event {
         )
         .unwrap();
         if let Some((code, msg)) = &self.error {
-            write!(s, r#""errorCode":{},"errorMessage":{},"#, esc(code), esc(msg)).unwrap();
+            write!(
+                s,
+                r#""errorCode":{},"errorMessage":{},"#,
+                esc(code),
+                esc(msg)
+            )
+            .unwrap();
         }
         let host = self.source.replace(".amazonaws.com", "");
         write!(
@@ -265,7 +271,10 @@ struct Exchange {
 
 impl Exchange {
     fn provider_arn(&self) -> String {
-        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.issuer_host)
+        format!(
+            "arn:aws:iam::{}:oidc-provider/{}",
+            self.account, self.issuer_host
+        )
     }
 
     fn event(&self, rng: &mut Rng) -> Event {
@@ -658,8 +667,8 @@ fn gitlab_claims(
 
 /// A compact EdDSA JWT over `claims`.
 fn jwt(key: &Ed25519KeyPair, kid: &str, claims: &serde_json::Value) -> String {
-    let head =
-        URL_SAFE_NO_PAD.encode(serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}).to_string());
+    let head = URL_SAFE_NO_PAD
+        .encode(serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": kid}).to_string());
     let body = URL_SAFE_NO_PAD.encode(claims.to_string());
     let input = format!("{head}.{body}");
     let sig = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).as_ref());
@@ -718,7 +727,13 @@ fn records_doc(events: &[Event]) -> String {
 
 /// Writes events as S3 delivers them: one gzip file per account, region and
 /// `bucket` seconds, under `AWSLogs/o-ORG/ACCOUNT/CloudTrail/REGION/Y/M/D/`.
-fn write_trail(root: &Path, org: &str, mut events: Vec<Event>, bucket: i64, rng: &mut Rng) -> usize {
+fn write_trail(
+    root: &Path,
+    org: &str,
+    mut events: Vec<Event>,
+    bucket: i64,
+    rng: &mut Rng,
+) -> usize {
     events.sort_by(|a, b| {
         (a.account.as_str(), a.region.as_str(), a.time, a.id.as_str()).cmp(&(
             b.account.as_str(),
@@ -1100,25 +1115,30 @@ fn sample(out: &Path) {
         jobs: Vec::new(),
         next_run: 9_125_400_000,
     };
-    let base = |repo: &'static str, git_ref: &'static str, env: Option<&'static str>, start: i64| Run {
-        repo,
-        git_ref,
-        env,
-        event: "push",
-        workflow: None,
-        account: PROD,
-        role: "deploy-prod",
-        start,
-        minutes: 8,
-        calls: 12,
-        aud: "sts.amazonaws.com",
-        claims: true,
-        duration: None,
-    };
+    let base =
+        |repo: &'static str, git_ref: &'static str, env: Option<&'static str>, start: i64| Run {
+            repo,
+            git_ref,
+            env,
+            event: "push",
+            workflow: None,
+            account: PROD,
+            role: "deploy-prod",
+            start,
+            minutes: 8,
+            calls: 12,
+            aud: "sts.amazonaws.com",
+            claims: true,
+            duration: None,
+        };
 
     // Benign production deploys through the day (push to main, and tags).
     for i in 0..18 {
-        let repo = if i % 2 == 0 { "acme/payments" } else { "acme/web" };
+        let repo = if i % 2 == 0 {
+            "acme/payments"
+        } else {
+            "acme/web"
+        };
         let start = DAY + 8 * HOUR + i * 31 * MIN;
         let mut r = base(repo, "refs/heads/main", Some("production"), start);
         r.calls = 8 + (i as usize % 9);
@@ -1195,7 +1215,12 @@ fn sample(out: &Path) {
     r.workflow = Some("acme/payments/.github/workflows/debug-shell.yml@refs/heads/main");
     s.github_run(r);
     // pull-request-assumption: a PR run reaches the staging deployer.
-    let mut r = base("acme/web", "refs/pull/42/merge", None, DAY + 13 * HOUR + 5 * MIN);
+    let mut r = base(
+        "acme/web",
+        "refs/pull/42/merge",
+        None,
+        DAY + 13 * HOUR + 5 * MIN,
+    );
     r.event = "pull_request";
     r.account = STAGE;
     r.role = "ci-staging-deployer";
@@ -1238,7 +1263,14 @@ fn sample(out: &Path) {
         api("secretsmanager", "GetSecretValue", true),
         api("s3", "GetObject", true),
     ];
-    s.calls(&ex, ex.time + 3 * MIN, 3, 40 * SEC, "185.220.101.34", &drift_apis);
+    s.calls(
+        &ex,
+        ex.time + 3 * MIN,
+        3,
+        40 * SEC,
+        "185.220.101.34",
+        &drift_apis,
+    );
     // credential-use-after-job: the key keeps working long after the run.
     let (ex, ip) = s.github_run(base(
         "acme/web",
@@ -1252,7 +1284,10 @@ fn sample(out: &Path) {
         4,
         2 * MIN,
         &ip,
-        &[api("s3", "GetObject", true), api("ssm", "GetParameter", true)],
+        &[
+            api("s3", "GetObject", true),
+            api("ssm", "GetParameter", true),
+        ],
     );
     // sensitive-action: a CI session writes IAM and tries to stop the trail.
     let mut r = base(
@@ -1297,7 +1332,8 @@ fn sample(out: &Path) {
     let mut replay = Exchange {
         time: ex.time + 2 * MIN + 35 * SEC,
         ip: "203.0.113.66".into(),
-        ua: "python-requests/2.32.3 Boto3/1.35.76 Python/3.12.7 Linux/6.1.0 Botocore/1.35.76".into(),
+        ua: "python-requests/2.32.3 Boto3/1.35.76 Python/3.12.7 Linux/6.1.0 Botocore/1.35.76"
+            .into(),
         key: s.rng.key(),
         id: s.rng.uuid(),
         session_name: "replay".into(),
@@ -1494,7 +1530,10 @@ fn sample(out: &Path) {
             5,
             15,
             "3.89.4.77",
-            &[api("dynamodb", "PutItem", false), api("dynamodb", "Query", true)],
+            &[
+                api("dynamodb", "PutItem", false),
+                api("dynamodb", "Query", true),
+            ],
         );
     }
     // untrusted-issuer: a contractor's self-managed GitLab still trusted by
@@ -1676,7 +1715,12 @@ fn other_sources(s: &mut Sample) -> Vec<(String, String)> {
         let sub = tok.claims["sub"].as_str().unwrap().to_string();
         s.github_claims.push(tok.claims);
         let principal = format!("principal://iam.googleapis.com/{GCP_POOL}/subject/{sub}");
-        let ip = format!("20.{}.{}.{}", 60 + i, s.rng.below(256), 1 + s.rng.below(254));
+        let ip = format!(
+            "20.{}.{}.{}",
+            60 + i,
+            s.rng.below(256),
+            1 + s.rng.below(254)
+        );
         data_access.push(gcp_entry(
             &mut s.rng, t, "data_access", "sts.googleapis.com", "google.identity.sts.v1.SecurityTokenService.ExchangeToken",
             serde_json::json!({"principalSubject": sub}), &ip,
@@ -1753,7 +1797,12 @@ fn other_sources(s: &mut Sample) -> Vec<(String, String)> {
             "api://AzureADTokenExchange",
         );
         s.github_claims.push(tok.claims);
-        let ip = format!("20.{}.{}.{}", 90 + i, s.rng.below(256), 1 + s.rng.below(254));
+        let ip = format!(
+            "20.{}.{}.{}",
+            90 + i,
+            s.rng.below(256),
+            1 + s.rng.below(254)
+        );
         let uti = URL_SAFE_NO_PAD.encode(s.rng.uuid());
         signins.push(serde_json::json!({
             "time": ts(t), "resourceId": format!("/tenants/{tenant}/providers/Microsoft.aadiam"), "operationName": "Sign-in activity",
@@ -2043,7 +2092,13 @@ fn main() {
         }
     }
     match records {
-        None => sample(&out.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs"))),
-        Some(n) => bench(&out.unwrap_or_else(|| PathBuf::from("bench-corpus")), n, seed),
+        None => sample(
+            &out.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-logs")),
+        ),
+        Some(n) => bench(
+            &out.unwrap_or_else(|| PathBuf::from("bench-corpus")),
+            n,
+            seed,
+        ),
     }
 }

@@ -75,7 +75,10 @@ impl fmt::Display for InputError {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: line {line}, column {column}: {reason}")]
     Invalid {
         path: String,
@@ -90,7 +93,10 @@ pub enum PolicyError {
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: line {line}: {reason}")]
     Header {
         path: String,
@@ -120,7 +126,10 @@ mod tests {
     #[test]
     fn input_error_names_file_and_record() {
         let e = InputError::at("logs/a.json", Location::Record(3), "eventTime is a number");
-        assert_eq!(e.to_string(), "logs/a.json: record 3: eventTime is a number");
+        assert_eq!(
+            e.to_string(),
+            "logs/a.json: record 3: eventTime is a number"
+        );
         let e = InputError::at("b.ndjson", Location::Line(12), "invalid JSON");
         assert_eq!(e.to_string(), "b.ndjson: line 12: invalid JSON");
         let e = InputError::file("c.gz", "truncated gzip");

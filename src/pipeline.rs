@@ -8,7 +8,9 @@ use crate::detect::{self, sql::QueryDef, Input, Tables};
 use crate::error::QueryError;
 use crate::ingest::remote::RemoteError;
 use crate::ingest::{ingest, IngestOptions};
-use crate::model::{sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary, Unread};
+use crate::model::{
+    sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary, Unread,
+};
 use crate::policy::Policy;
 
 /// Stage timings on stderr when `ROLECALL_TIMINGS` is set (for profiling;
@@ -17,7 +19,10 @@ struct Timings(Option<std::cell::Cell<std::time::Instant>>);
 
 impl Timings {
     fn from_env() -> Self {
-        Timings(std::env::var_os("ROLECALL_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+        Timings(
+            std::env::var_os("ROLECALL_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
     }
 
     fn note(&self, text: &str) {
@@ -29,7 +34,10 @@ impl Timings {
     fn mark(&self, stage: &str) {
         if let Some(start) = &self.0 {
             let now = std::time::Instant::now();
-            eprintln!("rolecall: {stage}: {:.3} s", (now - start.get()).as_secs_f64());
+            eprintln!(
+                "rolecall: {stage}: {:.3} s",
+                (now - start.get()).as_secs_f64()
+            );
             start.set(now);
         }
     }
@@ -54,7 +62,9 @@ pub struct Config {
 
 impl Config {
     pub fn rule_enabled(&self, id: &str) -> bool {
-        self.rules.as_ref().is_none_or(|r| r.iter().any(|x| x == id))
+        self.rules
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|x| x == id))
     }
 }
 
@@ -152,7 +162,11 @@ pub fn run_from_parquet(
         files,
     } = dataset;
     let mut tables = Tables { frames };
-    let active: Vec<&QueryDef> = cfg.queries.iter().filter(|q| cfg.rule_enabled(&q.id)).collect();
+    let active: Vec<&QueryDef> = cfg
+        .queries
+        .iter()
+        .filter(|q| cfg.rule_enabled(&q.id))
+        .collect();
     let mut findings = match results {
         None => detect::run_sql(&tables, &active)?,
         Some(results) => {
@@ -166,9 +180,11 @@ pub fn run_from_parquet(
     };
     let empty = polars::prelude::DataFrame::empty();
     let assumptions = frame_assumptions(tables.get("assumptions").unwrap_or(&empty));
-    findings.extend(detect::run_rust(&assumptions, &cfg.policy.settings, &|id| {
-        cfg.rule_enabled(id)
-    }));
+    findings.extend(detect::run_rust(
+        &assumptions,
+        &cfg.policy.settings,
+        &|id| cfg.rule_enabled(id),
+    ));
     let (findings, suppressed) = accept(findings, cfg);
     crate::limits::check()?;
     let sessions = crate::lake::read::frame_sessions(tables.get("sessions").unwrap_or(&empty));
@@ -387,7 +403,11 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     summary
         .notes
         .extend(summary.trail_gaps.iter().map(|g| g.describe()));
-    let unverified = batch.claims.iter().filter(|c| c.verified == Some(false)).count();
+    let unverified = batch
+        .claims
+        .iter()
+        .filter(|c| c.verified == Some(false))
+        .count();
     if unverified > 0 {
         summary.notes.push(format!(
             "{unverified} tokens failed signature verification and were not used to vouch for any exchange"
@@ -400,7 +420,12 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         );
     }
     summary.input_error_count = batch.errors.len();
-    summary.input_errors = batch.errors.iter().take(MAX_LISTED_ERRORS).cloned().collect();
+    summary.input_errors = batch
+        .errors
+        .iter()
+        .take(MAX_LISTED_ERRORS)
+        .cloned()
+        .collect();
     let mut skipped: Vec<SkippedFile> = batch.skipped_files;
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     summary.skipped_files = skipped;

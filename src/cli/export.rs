@@ -41,7 +41,12 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         policy_text: policy_text.as_deref(),
         summary: &outcome.report.summary,
     };
-    let written = write_dataset(&args.parquet, &outcome.tables.frames, &about, args.overwrite)?;
+    let written = write_dataset(
+        &args.parquet,
+        &outcome.tables.frames,
+        &about,
+        args.overwrite,
+    )?;
     eprintln!(
         "rolecall: wrote {} tables, {} rows in {} Parquet files to {}",
         written.tables,

@@ -260,7 +260,9 @@ impl InputArgs {
             }
         }
         if let Some(text) = self.policy_text()? {
-            if manifest.policy_sha256.as_deref() != Some(crate::lake::write::sha256_hex(&text).as_str()) {
+            if manifest.policy_sha256.as_deref()
+                != Some(crate::lake::write::sha256_hex(&text).as_str())
+            {
                 bail!(
                     "{dir} was exported with {}; its policy-derived columns (tiers, allowed lists, address checks) were computed then. Re-export with --policy {}, or leave --policy out to use the export's",
                     if manifest.policy.is_some() { "another policy" } else { "the built-in defaults" },
@@ -280,7 +282,9 @@ impl InputArgs {
             crate::limits::start_memory_guard(limit);
         }
         if let Some(path) = &self.suppressions {
-            policy.suppressions.extend(crate::policy::suppress::load(path)?);
+            policy
+                .suppressions
+                .extend(crate::policy::suppress::load(path)?);
         }
         let jwks = match &self.jwks {
             Some(p) => Some(Arc::new(Jwks::load(p)?)),
@@ -308,7 +312,8 @@ impl InputArgs {
         if let Some(dir) = &self.queries {
             let user: Vec<QueryDef> = sql::load_dir(dir)?;
             for q in &user {
-                if queries.iter().any(|b| b.id == q.id) || q.id == crate::detect::failure_burst::ID {
+                if queries.iter().any(|b| b.id == q.id) || q.id == crate::detect::failure_burst::ID
+                {
                     bail!(
                         "{}: id `{}` is already used by a built-in detection",
                         q.path,
@@ -321,10 +326,11 @@ impl InputArgs {
         let rules = if rules.is_empty() {
             None
         } else {
-            let known: Vec<String> = crate::detect::catalogue(&queries[sql::BUILTIN_SOURCES.len()..])
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
+            let known: Vec<String> =
+                crate::detect::catalogue(&queries[sql::BUILTIN_SOURCES.len()..])
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
             for r in rules {
                 if !known.contains(r) {
                     bail!("--rules: unknown rule `{r}` (see `rolecall rules`)");
@@ -350,7 +356,9 @@ impl InputArgs {
                 },
                 progress: None,
                 // Only SQL over `events` needs the events no session made.
-                elide_unrelated_events: !queries.iter().any(|q| crate::detect::mentions(&q.sql, "events")),
+                elide_unrelated_events: !queries
+                    .iter()
+                    .any(|q| crate::detect::mentions(&q.sql, "events")),
             },
             rules,
             queries,
@@ -395,7 +403,8 @@ pub fn print_input_errors(summary: &Summary) {
 pub fn open_output(path: Option<&PathBuf>) -> Result<(Box<dyn Write>, bool)> {
     match path {
         Some(p) => {
-            let f = std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", p.display()))?;
             Ok((Box::new(io::BufWriter::new(f)), false))
         }
         None => {
@@ -477,12 +486,15 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            let stop = e.downcast_ref::<crate::limits::Stop>().copied().or_else(|| {
-                match e.downcast_ref::<crate::pipeline::PipelineError>() {
-                    Some(crate::pipeline::PipelineError::Stopped(s)) => Some(*s),
-                    _ => None,
-                }
-            });
+            let stop = e
+                .downcast_ref::<crate::limits::Stop>()
+                .copied()
+                .or_else(
+                    || match e.downcast_ref::<crate::pipeline::PipelineError>() {
+                        Some(crate::pipeline::PipelineError::Stopped(s)) => Some(*s),
+                        _ => None,
+                    },
+                );
             if stop == Some(crate::limits::Stop::Interrupted) {
                 eprintln!("rolecall: interrupted; nothing was written");
                 return ExitCode::from(Exit::Interrupted as u8);

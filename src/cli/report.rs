@@ -87,8 +87,16 @@ fn now() -> Micros {
 
 /// The window the run covered: the requested bounds, else the first and
 /// last event read, else the run's own time.
-fn window_of(report: &Report, since: Option<Micros>, until: Option<Micros>, started: Micros) -> Window {
-    let (first, last) = (report.event_span.map(|s| s.0), report.event_span.map(|s| s.1));
+fn window_of(
+    report: &Report,
+    since: Option<Micros>,
+    until: Option<Micros>,
+    started: Micros,
+) -> Window {
+    let (first, last) = (
+        report.event_span.map(|s| s.0),
+        report.event_span.map(|s| s.1),
+    );
     let start = since.or(first).unwrap_or(started);
     let end = until.or(last).unwrap_or(started).max(start);
     Window {
@@ -141,7 +149,8 @@ fn render(doc: &Document, format: ReportFormat) -> Result<Vec<u8>> {
         ReportFormat::Markdown => report::markdown::render(doc).into_bytes(),
         ReportFormat::Json => {
             let mut buf = Vec::new();
-            crate::output::json::write_pretty(&mut buf, doc).context("cannot serialize the report")?;
+            crate::output::json::write_pretty(&mut buf, doc)
+                .context("cannot serialize the report")?;
             buf
         }
     })
@@ -234,7 +243,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             let key = window_key(&window, &cfg.sources);
             let tx = state.begin()?;
             let history = history::load(&tx, &path, &key, window.start)?;
-            let remembered = memory::detect(&report, &cfg.policy, &observations, &history, window.start);
+            let remembered =
+                memory::detect(&report, &cfg.policy, &observations, &history, window.start);
             let (remembered, accepted) = crate::detect::suppress::apply(
                 remembered,
                 &cfg.policy.suppressions,
@@ -304,8 +314,9 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             }
             // Ctrl-C up to here rolls the whole run back.
             crate::limits::check()?;
-            tx.commit()
-                .map_err(|e| crate::state::classify(&path, e, Duration::from_secs(args.lock_timeout)))?;
+            tx.commit().map_err(|e| {
+                crate::state::classify(&path, e, Duration::from_secs(args.lock_timeout))
+            })?;
         }
         None => {
             let doc = Document::build(&ReportContext {

@@ -46,7 +46,12 @@ pub fn run(args: &RulesArgs) -> Result<Exit> {
                     cell(&r.title, 100)
                 )?;
                 writeln!(out, "    {}", cell(&r.description, 2000))?;
-                writeln!(out, "    needs: {}   source: {}", r.needs, cell(&r.source, 200))?;
+                writeln!(
+                    out,
+                    "    needs: {}   source: {}",
+                    r.needs,
+                    cell(&r.source, 200)
+                )?;
                 let per: Vec<String> = r
                     .sources
                     .iter()

@@ -105,7 +105,9 @@ pub fn parse_outputs(values: &[String]) -> Result<Outputs> {
                 .map(|f| (f, PathBuf::from(path)))
         });
         match named {
-            Some((_, path)) if path.as_os_str().is_empty() => bail!("--output {v}: no path after `=`"),
+            Some((_, path)) if path.as_os_str().is_empty() => {
+                bail!("--output {v}: no path after `=`")
+            }
             Some(pair) => extra.push(pair),
             None if plain.is_none() => plain = Some(PathBuf::from(v)),
             None => {
@@ -120,7 +122,8 @@ pub fn parse_outputs(values: &[String]) -> Result<Outputs> {
 }
 
 fn write_to(path: &PathBuf, format: FindingsFormat, cx: &Context<'_>) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let written = write_findings(&mut out, format, cx, color_for(false));
     finish_write(written, &mut out).with_context(|| format!("cannot write {}", path.display()))
@@ -135,8 +138,12 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
             let cfg = args
                 .input
                 .dataset_config(&args.rules, &dataset.manifest, &shown)?;
-            let outcome =
-                crate::pipeline::run_from_parquet(&cfg, dataset, &shown, args.query_results.as_deref())?;
+            let outcome = crate::pipeline::run_from_parquet(
+                &cfg,
+                dataset,
+                &shown,
+                args.query_results.as_deref(),
+            )?;
             (cfg, outcome)
         }
         None => {
@@ -165,13 +172,18 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
     let written = write_findings(&mut out, format, &cx, color_for(tty));
     finish_write(written, &mut out)?;
     if format == FindingsFormat::Github || extra.iter().any(|(f, _)| *f == FindingsFormat::Github) {
-        crate::output::github::write_step_summary(&cx).context("cannot append to $GITHUB_STEP_SUMMARY")?;
+        crate::output::github::write_step_summary(&cx)
+            .context("cannot append to $GITHUB_STEP_SUMMARY")?;
     }
     if let Some(path) = &args.write_baseline {
         if path.exists() {
             bail!("--write-baseline {}: the file exists; move it away first (it may hold reasons someone wrote)", path.display());
         }
-        let text = crate::policy::suppress::baseline(&report.findings, chrono::Utc::now().date_naive(), 90);
+        let text = crate::policy::suppress::baseline(
+            &report.findings,
+            chrono::Utc::now().date_naive(),
+            90,
+        );
         std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!(
             "rolecall: wrote {} suppressions to {}: fill in each reason, then pass --suppressions {}",

@@ -142,7 +142,13 @@ pub fn usages(
         .filter(|h| crate::trust::analyze::is_federated(&h.current().document))
         .map(|h| {
             (
-                role_usage(&h, &report.assumptions, &report.matches, &report.claims, &file),
+                role_usage(
+                    &h,
+                    &report.assumptions,
+                    &report.matches,
+                    &report.claims,
+                    &file,
+                ),
                 h.current().document.clone(),
             )
         })
@@ -163,11 +169,12 @@ pub fn run(args: &TrustArgs) -> Result<Exit> {
     let views: Vec<RoleUsage> = roles.iter().map(|(u, _)| u.clone()).collect();
     let written = match format {
         TrustFormat::Table => write_table(&mut out, &views),
-        TrustFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({"version": 1, "roles": views}))
-                .map_err(std::io::Error::other)
-                .and_then(|()| writeln!(out))
-        }
+        TrustFormat::Json => serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"version": 1, "roles": views}),
+        )
+        .map_err(std::io::Error::other)
+        .and_then(|()| writeln!(out)),
     };
     finish_write(written, &mut out)?;
     if let Some(dir) = &args.suggest {

@@ -76,13 +76,19 @@ impl Bucket {
 }
 
 /// Joins each exchange to the claim set it traded, index for index.
-pub fn match_claims(assumptions: &[Assumption], claims: &[TokenClaims], skew: Micros) -> Vec<ClaimsMatch> {
+pub fn match_claims(
+    assumptions: &[Assumption],
+    claims: &[TokenClaims],
+    skew: Micros,
+) -> Vec<ClaimsMatch> {
     let mut index: HashMap<(&str, &str), Bucket> = HashMap::new();
     for (i, c) in claims.iter().enumerate() {
         if c.verified == Some(false) {
             continue;
         }
-        let bucket = index.entry((c.issuer.as_str(), c.subject.as_str())).or_default();
+        let bucket = index
+            .entry((c.issuer.as_str(), c.subject.as_str()))
+            .or_default();
         match (c.iat, c.exp) {
             (Some(iat), Some(exp)) => {
                 bucket.timed.push((iat, i));
@@ -229,7 +235,11 @@ mod tests {
     #[test]
     fn one_fitting_token_is_exact() {
         let claims = vec![claim("100", 1_000_000_000, "a")];
-        let m = match_claims(&[exchange(1_010_000_000, "GitHubActions")], &claims, 60_000_000);
+        let m = match_claims(
+            &[exchange(1_010_000_000, "GitHubActions")],
+            &claims,
+            60_000_000,
+        );
         assert_eq!(m[0].kind, MatchKind::Exact);
         assert_eq!(m[0].claims, Some(0));
     }
@@ -266,7 +276,11 @@ mod tests {
         assert_eq!(m[0].kind, MatchKind::Exact);
         assert_eq!(claims[m[0].claims.unwrap()].jti.as_deref(), Some("t70"));
         // Inside the skew after one token's exp and before the next's iat.
-        let m = match_claims(&[exchange(70 * 600_000_000 + 330_000_000, "x")], &claims, skew);
+        let m = match_claims(
+            &[exchange(70 * 600_000_000 + 330_000_000, "x")],
+            &claims,
+            skew,
+        );
         assert_eq!(m[0].candidates, 2);
         assert_eq!(m[0].kind, MatchKind::Ambiguous);
         // An exchange without a time: every token of the subject fits.
@@ -277,7 +291,10 @@ mod tests {
 
     #[test]
     fn run_id_in_session_name_decides_between_tokens() {
-        let claims = vec![claim("100", 1_000_000_000, "a"), claim("200", 1_001_000_000, "b")];
+        let claims = vec![
+            claim("100", 1_000_000_000, "a"),
+            claim("200", 1_001_000_000, "b"),
+        ];
         let m = match_claims(&[exchange(1_000_500_000, "gh-100-1")], &claims, 60_000_000);
         assert_eq!((m[0].kind, m[0].claims), (MatchKind::Exact, Some(0)));
         // "1000" must not match run "100".

@@ -84,7 +84,10 @@ mod tests {
             a[0].issuer.as_deref(),
             Some("https://token.actions.githubusercontent.com")
         );
-        assert_eq!(a[0].subject.as_deref(), Some("repo:acme/web:environment:prod"));
+        assert_eq!(
+            a[0].subject.as_deref(),
+            Some("repo:acme/web:environment:prod")
+        );
         assert_eq!(a[0].audience.as_deref(), Some("api://AzureADTokenExchange"));
     }
 
@@ -93,7 +96,9 @@ mod tests {
         let mut a = vec![
             Assumption {
                 cloud: "gcp".into(),
-                provider_arn: Some("projects/1/locations/global/workloadIdentityPools/gh/providers/x".into()),
+                provider_arn: Some(
+                    "projects/1/locations/global/workloadIdentityPools/gh/providers/x".into(),
+                ),
                 subject: Some("repo:a/b:ref:refs/heads/main".into()),
                 ..Default::default()
             },

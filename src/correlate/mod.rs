@@ -53,7 +53,10 @@ fn facts_from_claims(s: &mut Session, c: &TokenClaims) {
     s.provider = Some(provider);
     s.repository = Fact::from_option(c.repository.clone(), false);
     s.git_ref = Fact::from_option(c.git_ref.clone(), false);
-    s.environment = Fact::from_option(c.environment.clone(), environment_absence_is_known(provider));
+    s.environment = Fact::from_option(
+        c.environment.clone(),
+        environment_absence_is_known(provider),
+    );
     s.workflow_ref = Fact::from_option(
         c.workflow_ref.clone(),
         matches!(provider, Provider::GithubActions | Provider::Gitlab),
@@ -74,7 +77,12 @@ fn facts_from_hints(s: &mut Session, a: &Assumption) -> bool {
     if a.hints.is_empty() {
         return false;
     }
-    let hint = |k: &str| a.hints.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let hint = |k: &str| {
+        a.hints
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
     if let Some(r) = hint("repository") {
         s.repository = Fact::of(r);
     }
@@ -225,7 +233,9 @@ pub fn correlate(
                     let t = events.time_of(ei)?;
                     let live: Vec<usize> = list
                         .iter()
-                        .filter(|&&(start, _)| start <= t + skew && t <= start + LINK_LIFETIME + skew)
+                        .filter(|&&(start, _)| {
+                            start <= t + skew && t <= start + LINK_LIFETIME + skew
+                        })
                         .map(|&(_, si)| si)
                         .collect();
                     let same_address = live
@@ -271,8 +281,14 @@ pub fn correlate(
 
 /// Orders a session's calls and computes its activity figures.
 fn summarize_activity(s: &mut Session, events: &EventStore) {
-    s.activity
-        .sort_by_key(|&i| (events.time[i], events.file[i], events.line[i], events.record[i]));
+    s.activity.sort_by_key(|&i| {
+        (
+            events.time[i],
+            events.file[i],
+            events.line[i],
+            events.record[i],
+        )
+    });
     s.calls = s.activity.len();
     let mut ips = Vec::new();
     let mut services = Vec::new();
@@ -284,7 +300,10 @@ fn summarize_activity(s: &mut Session, events: &EventStore) {
             s.first_use = Some(s.first_use.map_or(t, |f: Micros| f.min(t)));
             s.last_use = Some(s.last_use.map_or(t, |l: Micros| l.max(t)));
         }
-        if !events.via_service(i) && events.source_ip[i].is_some() && !ips.contains(&events.source_ip[i]) {
+        if !events.via_service(i)
+            && events.source_ip[i].is_some()
+            && !ips.contains(&events.source_ip[i])
+        {
             ips.push(events.source_ip[i]);
         }
         if let Some(svc) = events.str(events.service[i]) {

@@ -124,7 +124,14 @@ mod tests {
             job_id: Some(id.into()),
             started_at: start,
             completed_at: end,
-            status: Some(if end.is_some() { "completed" } else { "in_progress" }.into()),
+            status: Some(
+                if end.is_some() {
+                    "completed"
+                } else {
+                    "in_progress"
+                }
+                .into(),
+            ),
             ..Default::default()
         }
     }
@@ -146,13 +153,19 @@ mod tests {
 
     #[test]
     fn a_run_with_an_unfinished_job_has_no_end() {
-        let runs = build_runs(&[job("1", "1", Some(10), Some(20)), job("2", "1", Some(12), None)]);
+        let runs = build_runs(&[
+            job("1", "1", Some(10), Some(20)),
+            job("2", "1", Some(12), None),
+        ]);
         assert_eq!(runs[0].ended_at, None);
     }
 
     #[test]
     fn claims_find_their_run_by_repo_run_and_attempt() {
-        let runs = build_runs(&[job("1", "1", Some(1), Some(2)), job("9", "2", Some(5), Some(6))]);
+        let runs = build_runs(&[
+            job("1", "1", Some(1), Some(2)),
+            job("9", "2", Some(5), Some(6)),
+        ]);
         let index = index_runs(&runs);
         let mut c = TokenClaims {
             repository: Some("acme/web".into()),

@@ -158,7 +158,10 @@ fn finding(
     e.insert("failures".into(), Value::from(burst.len()));
     e.insert("first".into(), Value::from(first.time.map(format_time)));
     e.insert("last".into(), Value::from(last.time.map(format_time)));
-    e.insert("threshold".into(), Value::from(settings.failure_burst_count));
+    e.insert(
+        "threshold".into(),
+        Value::from(settings.failure_burst_count),
+    );
     e.insert(
         "window_seconds".into(),
         Value::from(settings.failure_burst_window),
@@ -221,7 +224,11 @@ mod tests {
         let forward = detect(&a, &Settings::default());
         a.reverse();
         let backward = detect(&a, &Settings::default());
-        assert_eq!(forward.len(), 1, "one burst by role; each subject failed once");
+        assert_eq!(
+            forward.len(),
+            1,
+            "one burst by role; each subject failed once"
+        );
         assert_eq!(forward[0].event_ids, backward[0].event_ids);
         assert_eq!(forward[0].evidence, backward[0].evidence);
         assert_eq!(forward[0].event_ids[0], "e0");
@@ -229,7 +236,9 @@ mod tests {
 
     #[test]
     fn spread_out_failures_and_successes_do_not_fire() {
-        let mut a: Vec<_> = (0..6).map(|i| fail(i * 300, "arn:role/prod", "s")).collect();
+        let mut a: Vec<_> = (0..6)
+            .map(|i| fail(i * 300, "arn:role/prod", "s"))
+            .collect();
         assert!(
             detect(&a, &Settings::default()).is_empty(),
             "6 failures over 25 minutes: at most 3 in any 10"
@@ -247,7 +256,13 @@ mod tests {
     #[test]
     fn one_subject_across_roles_fires_by_subject() {
         let a: Vec<_> = (0..5)
-            .map(|i| fail(i, &format!("arn:role/r{i}"), "repo:evil/x:ref:refs/heads/main"))
+            .map(|i| {
+                fail(
+                    i,
+                    &format!("arn:role/r{i}"),
+                    "repo:evil/x:ref:refs/heads/main",
+                )
+            })
             .collect();
         let f = detect(&a, &Settings::default());
         assert_eq!(f.len(), 1);

@@ -59,7 +59,9 @@ pub fn observe(report: &Report, policy: &Policy) -> Observations {
     let mut actions: BTreeMap<(String, String), WorkflowAction> = BTreeMap::new();
     let ev = &report.events;
     for (si, s) in report.sessions.iter().enumerate() {
-        let Some(role) = s.role_arn.clone() else { continue };
+        let Some(role) = s.role_arn.clone() else {
+            continue;
+        };
         let a = &report.assumptions[s.assumption];
         let Some(time) = a.time else { continue };
         let workflow = workflow_of(report, si);
@@ -126,10 +128,9 @@ pub fn observe(report: &Report, policy: &Policy) -> Observations {
             let role = a.role_arn.clone()?;
             let time = a.time?;
             // Sources without event ids still dedupe: by time, role and address.
-            let event_id = a
-                .event_id
-                .clone()
-                .unwrap_or_else(|| format!("{time}|{role}|{}", a.source_ip.as_deref().unwrap_or("")));
+            let event_id = a.event_id.clone().unwrap_or_else(|| {
+                format!("{time}|{role}|{}", a.source_ip.as_deref().unwrap_or(""))
+            });
             let tier = policy
                 .role_tier_for(&role, a.role_id.as_deref())
                 .0
@@ -152,7 +153,13 @@ pub fn observe(report: &Report, policy: &Policy) -> Observations {
 
 /// A finding about session `key`, filled from the session like the SQL
 /// detections' findings are.
-fn session_finding(report: &Report, key: &str, rule: &str, severity: Severity, title: &str) -> Finding {
+fn session_finding(
+    report: &Report,
+    key: &str,
+    rule: &str,
+    severity: Severity,
+    title: &str,
+) -> Finding {
     let mut f = Finding::new(rule, severity, title);
     if let Some(s) = report.sessions.iter().find(|s| s.key == key) {
         let a = &report.assumptions[s.assumption];
@@ -237,8 +244,10 @@ pub fn detect(
                 );
                 f.evidence.insert("kind".into(), json!("role"));
                 f.evidence.insert("value".into(), json!(v.role));
-                f.evidence
-                    .insert("history_since".into(), json!(history.start().map(format_time)));
+                f.evidence.insert(
+                    "history_since".into(),
+                    json!(history.start().map(format_time)),
+                );
                 f.fingerprint = fingerprint(&f, FIRST_SEEN_IDENTITY);
                 out.push(f);
             }
@@ -254,7 +263,13 @@ pub fn detect(
                     .cloned()
                     .unwrap_or_default();
                 known.sort_unstable();
-                let mut f = session_finding(report, &v.session_key, FIRST_SEEN, severity, FIRST_SEEN_TITLE);
+                let mut f = session_finding(
+                    report,
+                    &v.session_key,
+                    FIRST_SEEN,
+                    severity,
+                    FIRST_SEEN_TITLE,
+                );
                 f.role = Some(v.role.clone());
                 f.message = format!(
                     "{} was assumed from {} {} for the first time in {} days of history{}{}.",
@@ -351,7 +366,8 @@ pub fn detect(
     // dormant-role-used: the first exchange of each role in this run.
     let mut first_use: BTreeMap<&str, (Micros, &str)> = BTreeMap::new();
     for s in &report.sessions {
-        let (Some(role), Some(t)) = (s.role_arn.as_deref(), report.assumptions[s.assumption].time) else {
+        let (Some(role), Some(t)) = (s.role_arn.as_deref(), report.assumptions[s.assumption].time)
+        else {
             continue;
         };
         let e = first_use.entry(role).or_insert((t, s.key.as_str()));
@@ -368,7 +384,11 @@ pub fn detect(
             continue;
         }
         let watched = history.covers(previous, window_start, COVERAGE_SLACK);
-        let severity = if watched { Severity::Medium } else { Severity::Info };
+        let severity = if watched {
+            Severity::Medium
+        } else {
+            Severity::Info
+        };
         let mut f = session_finding(report, key, DORMANT, severity, DORMANT_TITLE);
         f.message = format!(
             "{} was assumed after {} days without a successful exchange (the last was {}){}.",
@@ -378,7 +398,8 @@ pub fn detect(
             if watched {
                 String::new()
             } else {
-                "; the recorded runs leave holes in that time, so it may have been used unseen".to_string()
+                "; the recorded runs leave holes in that time, so it may have been used unseen"
+                    .to_string()
             }
         );
         f.evidence
@@ -386,7 +407,8 @@ pub fn detect(
         f.evidence.insert("days_dormant".into(), json!(days(gap)));
         f.evidence
             .insert("dormant_days".into(), json!(settings.dormant_days));
-        f.evidence.insert("history_covers_gap".into(), json!(watched));
+        f.evidence
+            .insert("history_covers_gap".into(), json!(watched));
         f.fingerprint = fingerprint(&f, DORMANT_IDENTITY);
         out.push(f);
     }

@@ -183,7 +183,10 @@ pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
         severity: failure_burst::SEVERITY,
         title: failure_burst::TITLE.into(),
         description: failure_burst::DESCRIPTION.into(),
-        references: failure_burst::REFERENCES.iter().map(|s| s.to_string()).collect(),
+        references: failure_burst::REFERENCES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         source: "src/detect/failure_burst.rs".into(),
         needs: needs(failure_burst::ID),
         sources: coverage(failure_burst::ID),
@@ -294,7 +297,10 @@ impl Tables {
         let f = findings;
         let mut b = FrameBuilder::new(f.len());
         b.str("rule", f.iter().map(|x| Some(x.rule.as_str())))
-            .str("fingerprint", f.iter().map(|x| Some(x.fingerprint.as_str())))
+            .str(
+                "fingerprint",
+                f.iter().map(|x| Some(x.fingerprint.as_str())),
+            )
             .str("severity", f.iter().map(|x| Some(x.severity.as_str())))
             .str("title", f.iter().map(|x| Some(x.title.as_str())))
             .str("message", f.iter().map(|x| Some(x.message.as_str())))
@@ -330,7 +336,8 @@ pub struct Evaluation {
 
 /// Applies the policy and builds every table but `events` and `findings`.
 pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
-    let mut issuers_with_claims: Vec<String> = input.claims.iter().map(|c| c.issuer.clone()).collect();
+    let mut issuers_with_claims: Vec<String> =
+        input.claims.iter().map(|c| c.issuer.clone()).collect();
     issuers_with_claims.sort();
     issuers_with_claims.dedup();
     let mut log = UncheckedLog::default();
@@ -371,8 +378,10 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
             input.files,
         ),
     );
-    t.frames
-        .insert("claims".into(), base::claims_frame(input.claims, input.files));
+    t.frames.insert(
+        "claims".into(),
+        base::claims_frame(input.claims, input.files),
+    );
     t.frames
         .insert("jobs".into(), base::jobs_frame(input.jobs, input.files));
     t.frames.insert("runs".into(), base::runs_frame(input.runs));
@@ -432,7 +441,9 @@ impl<'a> SessionCache<'a> {
             if self.rows.contains_key(&key) {
                 continue;
             }
-            let Some(&i) = self.index.get(&key) else { continue };
+            let Some(&i) = self.index.get(&key) else {
+                continue;
+            };
             let mut row = Map::new();
             for col in self.df.columns() {
                 if let Ok(v) = col.get(i) {
@@ -482,7 +493,10 @@ pub fn run_sql(tables: &Tables, active: &[&QueryDef]) -> Result<Vec<Finding>, Qu
                 path: q.path.clone(),
                 reason: e.to_string(),
             })?;
-        if let Ok(keys) = df.column("session_key").and_then(|c| c.cast(&DataType::String)) {
+        if let Ok(keys) = df
+            .column("session_key")
+            .and_then(|c| c.cast(&DataType::String))
+        {
             let keys: Vec<String> = keys
                 .str()
                 .map(|c| c.iter().flatten().map(str::to_string).collect())
@@ -517,11 +531,12 @@ pub fn findings_from_rows(
             for v in cells.values_mut() {
                 same_time_text(v);
             }
-            let mut f = sql::finding_from_row(q, cells, &cache.rows).map_err(|reason| QueryError::Run {
-                id: q.id.clone(),
-                path: q.path.clone(),
-                reason,
-            })?;
+            let mut f =
+                sql::finding_from_row(q, cells, &cache.rows).map_err(|reason| QueryError::Run {
+                    id: q.id.clone(),
+                    path: q.path.clone(),
+                    reason,
+                })?;
             f.fingerprint = fingerprint(&f, &q.identity);
             Ok(f)
         })

@@ -196,7 +196,9 @@ pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
         title: need("title")?,
         severity,
         description: need("description")?,
-        message: get("message").map(|f| f.1.clone()).filter(|m| !m.is_empty()),
+        message: get("message")
+            .map(|f| f.1.clone())
+            .filter(|m| !m.is_empty()),
         references: get("references")
             .map(|f| {
                 f.1.split([',', ' '])
@@ -361,7 +363,11 @@ pub fn findings_from_frame(
         path: def.path.clone(),
         reason,
     };
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     let mut out = Vec::with_capacity(df.height());
     for row in 0..df.height() {
         let mut cells = Map::new();
@@ -390,7 +396,10 @@ pub fn finding_from_row(
         f.severity = sev.parse().map_err(|e| format!("column `severity`: {e}"))?;
     }
     f.session_key = session_key.clone();
-    f.time = match cells.get("time").or_else(|| session.and_then(|s| s.get("time"))) {
+    f.time = match cells
+        .get("time")
+        .or_else(|| session.and_then(|s| s.get("time")))
+    {
         Some(Value::String(t)) => crate::model::time::parse_timestamp(t),
         _ => None,
     };
@@ -474,7 +483,11 @@ mod tests {
         let qs = builtin_queries();
         assert_eq!(qs.len(), BUILTIN_SOURCES.len());
         for (q, (path, _)) in qs.iter().zip(BUILTIN_SOURCES) {
-            assert_eq!(format!("queries/{}.sql", q.id), *path, "file name matches id");
+            assert_eq!(
+                format!("queries/{}.sql", q.id),
+                *path,
+                "file name matches id"
+            );
             assert!(q.message.is_some(), "{} has a message template", q.id);
             assert!(!q.references.is_empty(), "{} has references", q.id);
         }
@@ -499,9 +512,12 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("x.sql: line 3: unknown severity"), "{e}");
-        let e = parse_query("x.sql", "-- id: a\n-- severity: low\n-- description: d\nSELECT 1")
-            .unwrap_err()
-            .to_string();
+        let e = parse_query(
+            "x.sql",
+            "-- id: a\n-- severity: low\n-- description: d\nSELECT 1",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`-- title:`"), "{e}");
         let e = parse_query(
             "x.sql",

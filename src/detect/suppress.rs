@@ -43,7 +43,11 @@ pub fn apply(
 }
 
 /// One finding per expired suppression, saying what it would still match.
-pub fn expired(suppressions: &[Suppression], findings: &[Finding], today: NaiveDate) -> Vec<Finding> {
+pub fn expired(
+    suppressions: &[Suppression],
+    findings: &[Finding],
+    today: NaiveDate,
+) -> Vec<Finding> {
     suppressions
         .iter()
         .filter(|s| s.expired(today))
@@ -121,7 +125,11 @@ mod tests {
         assert_eq!(e[0].rule, EXPIRED);
         assert_eq!(e[0].severity, Severity::Low);
         assert_eq!(e[0].evidence["matching_findings"], 1);
-        assert!(e[0].message.contains("expired on 2025-12-31"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("expired on 2025-12-31"),
+            "{}",
+            e[0].message
+        );
         assert_eq!(e[0].fingerprint.len(), 32);
     }
 }

@@ -198,7 +198,11 @@ pub fn derive(
         d.allowed_repositories = join_globs(&rule.expect("rule").repositories);
         match &s.repository.value {
             Some(repo) => d.repository_allowed = Some(any_match(list, repo)),
-            None => log.add("untrusted-repository", "the token's repository is unknown", key),
+            None => log.add(
+                "untrusted-repository",
+                "the token's repository is unknown",
+                key,
+            ),
         }
     }
     let refs = rule.and_then(|r| r.refs.as_ref());
@@ -242,7 +246,11 @@ pub fn derive(
         match (&s.workflow_ref.value, s.workflow_ref.known) {
             (Some(w), _) => d.workflow_allowed = Some(any_match(list, w)),
             (None, true) => d.workflow_allowed = Some(false),
-            (None, false) => log.add("unexpected-workflow", "the token's workflow ref is unknown", key),
+            (None, false) => log.add(
+                "unexpected-workflow",
+                "the token's workflow ref is unknown",
+                key,
+            ),
         }
     }
 
@@ -281,7 +289,9 @@ pub fn derive(
         .unwrap_or(policy.settings.max_session_duration);
     (d.duration_seconds, d.duration_source) = match (a.duration_seconds, a.time, a.expiration) {
         (Some(v), _, _) => (Some(v), "requested"),
-        (None, Some(t), Some(exp)) if exp > t => (Some((exp - t + 500_000) / 1_000_000), "expiration"),
+        (None, Some(t), Some(exp)) if exp > t => {
+            (Some((exp - t + 500_000) / 1_000_000), "expiration")
+        }
         _ => (Some(3600), "sts-default"),
     };
 
@@ -289,7 +299,9 @@ pub fn derive(
     if let Some(run) = s.run.and_then(|r| runs.get(r)) {
         d.run_start = run.started_at;
         d.run_end = run.ended_at;
-        d.run_deadline = run.ended_at.map(|e| e + policy.settings.job_grace * 1_000_000);
+        d.run_deadline = run
+            .ended_at
+            .map(|e| e + policy.settings.job_grace * 1_000_000);
     }
     if s.calls > 0 && d.run_deadline.is_none() {
         let reason = match s.run {
@@ -309,7 +321,13 @@ pub fn derive(
         );
     }
     if let Some(cidrs) = rule.and_then(|r| r.source_cidrs.as_ref()) {
-        d.source_cidrs = Some(cidrs.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
+        d.source_cidrs = Some(
+            cidrs
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
     }
     if s.token_key.is_none() {
         log.add(
@@ -338,7 +356,10 @@ pub fn sessions_frame(
         .str("account", s.iter().map(|x| a(x).account.as_deref()))
         .str("region", s.iter().map(|x| a(x).region.as_deref()))
         .str("issuer", s.iter().map(|x| a(x).issuer.as_deref()))
-        .bool("issuer_inferred", s.iter().map(|x| Some(a(x).issuer_inferred)))
+        .bool(
+            "issuer_inferred",
+            s.iter().map(|x| Some(a(x).issuer_inferred)),
+        )
         .str("provider", s.iter().map(|x| x.provider.map(|p| p.as_str())))
         .str("subject", s.iter().map(|x| a(x).subject.as_deref()))
         .str("audience", s.iter().map(|x| a(x).audience.as_deref()))
@@ -347,7 +368,10 @@ pub fn sessions_frame(
             "role_session_name",
             s.iter().map(|x| a(x).role_session_name.as_deref()),
         )
-        .str("access_key_id", s.iter().map(|x| a(x).access_key_id.as_deref()))
+        .str(
+            "access_key_id",
+            s.iter().map(|x| a(x).access_key_id.as_deref()),
+        )
         .str("source_ip", s.iter().map(|x| a(x).source_ip.as_deref()))
         .str("user_agent", s.iter().map(|x| a(x).user_agent.as_deref()))
         .str("event_id", s.iter().map(|x| a(x).event_id.as_deref()))
@@ -362,11 +386,23 @@ pub fn sessions_frame(
             s.iter()
                 .map(|x| x.matched.claims.and_then(|c| claims[c].jti.as_deref())),
         )
-        .str("repository", s.iter().map(|x| x.repository.value.as_deref()))
+        .str(
+            "repository",
+            s.iter().map(|x| x.repository.value.as_deref()),
+        )
         .str("ref", s.iter().map(|x| x.git_ref.value.as_deref()))
-        .str("environment", s.iter().map(|x| x.environment.value.as_deref()))
-        .bool("environment_known", s.iter().map(|x| Some(x.environment.known)))
-        .str("workflow_ref", s.iter().map(|x| x.workflow_ref.value.as_deref()))
+        .str(
+            "environment",
+            s.iter().map(|x| x.environment.value.as_deref()),
+        )
+        .bool(
+            "environment_known",
+            s.iter().map(|x| Some(x.environment.known)),
+        )
+        .str(
+            "workflow_ref",
+            s.iter().map(|x| x.workflow_ref.value.as_deref()),
+        )
         .str("trigger", s.iter().map(|x| x.trigger.value.as_deref()))
         .str("run_id", s.iter().map(|x| x.run_id.as_deref()))
         .str("run_attempt", s.iter().map(|x| x.run_attempt.as_deref()))
@@ -377,27 +413,45 @@ pub fn sessions_frame(
         )
         .bool("ref_protected", s.iter().map(|x| x.ref_protected))
         .bool("verified", s.iter().map(|x| x.verified))
-        .str("deployment_tier", s.iter().map(|x| x.deployment_tier.as_deref()))
+        .str(
+            "deployment_tier",
+            s.iter().map(|x| x.deployment_tier.as_deref()),
+        )
         .time("run_start", d.iter().map(|x| x.run_start))
         .time("run_end", d.iter().map(|x| x.run_end))
         .time("run_deadline", d.iter().map(|x| x.run_deadline))
         .i64("calls", s.iter().map(|x| Some(x.calls as i64)))
         .i64("errors", s.iter().map(|x| Some(x.errors as i64)))
-        .i64("distinct_ips", s.iter().map(|x| Some(x.distinct_ips as i64)))
+        .i64(
+            "distinct_ips",
+            s.iter().map(|x| Some(x.distinct_ips as i64)),
+        )
         .string("services", s.iter().map(|x| Some(x.services.join(","))))
         .time("first_use", s.iter().map(|x| x.first_use))
         .time("last_use", s.iter().map(|x| x.last_use))
         .str("policy_role", d.iter().map(|x| x.policy_role.as_deref()))
         .str("role_tier", d.iter().map(|x| x.role_tier.map(Tier::as_str)))
-        .i64("role_tier_rank", d.iter().map(|x| x.role_tier.map(Tier::rank)))
+        .i64(
+            "role_tier_rank",
+            d.iter().map(|x| x.role_tier.map(Tier::rank)),
+        )
         .bool(
             "role_tier_inferred",
             d.iter().map(|x| x.role_tier.map(|_| x.role_tier_inferred)),
         )
-        .str("token_tier", d.iter().map(|x| x.token_tier.map(Tier::as_str)))
-        .i64("token_tier_rank", d.iter().map(|x| x.token_tier.map(Tier::rank)))
+        .str(
+            "token_tier",
+            d.iter().map(|x| x.token_tier.map(Tier::as_str)),
+        )
+        .i64(
+            "token_tier_rank",
+            d.iter().map(|x| x.token_tier.map(Tier::rank)),
+        )
         .bool("issuer_listed", d.iter().map(|x| x.issuer_listed))
-        .str("listed_issuers", d.iter().map(|x| x.listed_issuers.as_deref()))
+        .str(
+            "listed_issuers",
+            d.iter().map(|x| x.listed_issuers.as_deref()),
+        )
         .bool("audience_allowed", d.iter().map(|x| x.audience_allowed))
         .str(
             "allowed_audiences",
@@ -411,7 +465,10 @@ pub fn sessions_frame(
         .bool("ref_allowed", d.iter().map(|x| x.ref_allowed))
         .str("ref_rule", d.iter().map(|x| x.ref_rule))
         .str("allowed_refs", d.iter().map(|x| x.allowed_refs.as_deref()))
-        .bool("environment_allowed", d.iter().map(|x| x.environment_allowed))
+        .bool(
+            "environment_allowed",
+            d.iter().map(|x| x.environment_allowed),
+        )
         .str(
             "allowed_environments",
             d.iter().map(|x| x.allowed_environments.as_deref()),
@@ -422,8 +479,14 @@ pub fn sessions_frame(
             d.iter().map(|x| x.allowed_workflows.as_deref()),
         )
         .bool("is_pull_request", d.iter().map(|x| x.is_pull_request))
-        .bool("pull_request_allowed", d.iter().map(|x| x.pull_request_allowed))
-        .str("allowed_events", d.iter().map(|x| x.allowed_events.as_deref()))
+        .bool(
+            "pull_request_allowed",
+            d.iter().map(|x| x.pull_request_allowed),
+        )
+        .str(
+            "allowed_events",
+            d.iter().map(|x| x.allowed_events.as_deref()),
+        )
         .i64("duration_seconds", d.iter().map(|x| x.duration_seconds))
         .str("duration_source", d.iter().map(|x| Some(x.duration_source)))
         .i64(
@@ -431,7 +494,10 @@ pub fn sessions_frame(
             d.iter().map(|x| Some(x.max_duration_seconds)),
         )
         .str("source_cidrs", d.iter().map(|x| x.source_cidrs.as_deref()))
-        .bool("claims_for_issuer", d.iter().map(|x| Some(x.claims_for_issuer)));
+        .bool(
+            "claims_for_issuer",
+            d.iter().map(|x| Some(x.claims_for_issuer)),
+        );
     b.finish()
 }
 

@@ -26,7 +26,9 @@ use crate::model::time::Micros;
 
 /// Entra error codes of a federated assertion that did not match a
 /// credential (or was otherwise refused).
-const FEDERATED_ERRORS: &[i64] = &[70021, 700211, 700212, 700213, 700222, 700223, 700024, 700027];
+const FEDERATED_ERRORS: &[i64] = &[
+    70021, 700211, 700212, 700213, 700222, 700223, 700024, 700027,
+];
 
 fn field<'a>(m: &'a Map<String, Value>, diag: &str, flat: &str) -> Option<&'a Value> {
     at_map(m, &["properties", diag])
@@ -72,17 +74,26 @@ pub fn is_activity(m: &Map<String, Value>) -> bool {
 
 /// A federated identity credential definition.
 pub fn is_credential(m: &Map<String, Value>) -> bool {
-    m.contains_key("issuer") && m.contains_key("subject") && m.get("audiences").is_some_and(Value::is_array)
+    m.contains_key("issuer")
+        && m.contains_key("subject")
+        && m.get("audiences").is_some_and(Value::is_array)
 }
 
-pub fn read_credential(m: &Map<String, Value>, file: u32) -> Result<FederatedCredential, FieldError> {
+pub fn read_credential(
+    m: &Map<String, Value>,
+    file: u32,
+) -> Result<FederatedCredential, FieldError> {
     let need = |k: &str| -> Result<String, FieldError> {
         str_at(m, &[k])?
             .map(str::to_string)
             .ok_or_else(|| FieldError::new(k, "is missing"))
     };
     let audiences = match m.get("audiences") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     // A flexible credential (Graph beta) has a null subject and matches by
@@ -140,7 +151,10 @@ pub fn read_signin(
             status
                 .as_ref()
                 .and_then(|s| s.get("errorCode"))
-                .and_then(|c| c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok())))
+                .and_then(|c| {
+                    c.as_i64()
+                        .or_else(|| c.as_str().and_then(|s| s.parse().ok()))
+                })
                 .unwrap_or(0)
         }
         None => text_at(m, &["ResultType"])?

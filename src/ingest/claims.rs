@@ -13,7 +13,8 @@ use super::json::{value_text as text, FieldError};
 use crate::model::records::TokenClaims;
 use crate::model::refs::normalize_ref;
 use crate::model::subject::{
-    normalize_issuer, parse_subject, provider_from_issuer, provider_from_subject, strip_vcs_host, Provider,
+    normalize_issuer, parse_subject, provider_from_issuer, provider_from_subject, strip_vcs_host,
+    Provider,
 };
 use crate::model::time::{from_epoch_seconds, Micros};
 
@@ -27,7 +28,9 @@ fn flag(map: &Map<String, Value>, key: &str) -> Option<bool> {
 }
 
 fn seconds(map: &Map<String, Value>, key: &str) -> Result<Option<Micros>, FieldError> {
-    let Some(v) = map.get(key) else { return Ok(None) };
+    let Some(v) = map.get(key) else {
+        return Ok(None);
+    };
     let secs = match v {
         Value::Null => return Ok(None),
         Value::Number(n) => n.as_f64(),
@@ -88,7 +91,12 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
     };
     let subject = match map.get("sub") {
         Some(Value::String(s)) => s.clone(),
-        Some(v) => return Err(FieldError::new("sub", format!("should be a string, found {v}"))),
+        Some(v) => {
+            return Err(FieldError::new(
+                "sub",
+                format!("should be a string, found {v}"),
+            ))
+        }
         None => return Err(FieldError::new("sub", "is missing")),
     };
     let audiences = match map.get("aud") {
@@ -155,7 +163,8 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
         }
         Provider::Circleci => {
             c.repository = text(map, "oidc.circleci.com/vcs-origin").map(|o| strip_vcs_host(&o));
-            c.git_ref = text(map, "oidc.circleci.com/vcs-ref").and_then(|r| normalize_ref(&r, None));
+            c.git_ref =
+                text(map, "oidc.circleci.com/vcs-ref").and_then(|r| normalize_ref(&r, None));
             c.run_id = text(map, "oidc.circleci.com/workflow-id")
                 .or_else(|| text(map, "oidc.circleci.com/pipeline-id"));
         }
@@ -166,11 +175,9 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
             };
             // The subject names the ref the job ran on; the claims carry the
             // branch (and a tag when the build has one).
-            c.git_ref = from_subject
-                .git_ref
-                .value
-                .clone()
-                .or_else(|| text(map, "build_branch").and_then(|b| normalize_ref(&b, Some("branch"))));
+            c.git_ref = from_subject.git_ref.value.clone().or_else(|| {
+                text(map, "build_branch").and_then(|b| normalize_ref(&b, Some("branch")))
+            });
             c.trigger = text(map, "build_source");
             c.run_id = text(map, "build_number");
             c.runner_environment = text(map, "runner_environment");
@@ -317,9 +324,16 @@ mod tests {
                 .unwrap(),
         )
         .unwrap_err();
-        assert!(err.to_string().starts_with("`iat` should be seconds"), "{err}");
-        let err =
-            claims_from_map(json!({"iss": "i", "sub": "x", "aud": [1]}).as_object().unwrap()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`iat` should be seconds"),
+            "{err}"
+        );
+        let err = claims_from_map(
+            json!({"iss": "i", "sub": "x", "aud": [1]})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("aud"));
     }
 }

@@ -13,7 +13,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::json::{as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj};
+use super::json::{
+    as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj,
+};
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
 use crate::model::secrets::redact_value;
@@ -124,7 +126,10 @@ struct AssumedRoleUser<'a> {
 
 /// The JSON text of an optional nested object: absent, `null` and `{}`-less
 /// values give `None`.
-fn nested_text<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
+fn nested_text<'a>(
+    raw: Option<&'a RawValue>,
+    field: &str,
+) -> Result<Option<Cow<'a, str>>, FieldError> {
     match raw {
         None => Ok(None),
         Some(r) if r.get() == "null" => Ok(None),
@@ -138,16 +143,17 @@ fn parse_nested<'t, T: Deserialize<'t> + Default>(
 ) -> Result<T, FieldError> {
     match text {
         None => Ok(T::default()),
-        Some(t) => {
-            serde_json::from_str(t).map_err(|e| FieldError::new(field, format!("is not readable: {e}")))
-        }
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| FieldError::new(field, format!("is not readable: {e}"))),
     }
 }
 
 /// True when a `sourceIPAddress` names an AWS service acting for the
 /// principal rather than a network address.
 pub fn is_service_source(source: &str) -> bool {
-    source.ends_with(".amazonaws.com") || source == "AWS Internal" || source.ends_with(".amazon.com")
+    source.ends_with(".amazonaws.com")
+        || source == "AWS Internal"
+        || source.ends_with(".amazon.com")
 }
 
 /// What became of one record.
@@ -232,12 +238,17 @@ pub fn read_record(
     let access_key = opt_nonempty(ui.access_key_id, "accessKeyId").map_err(within)?;
     let user_name = opt_nonempty(ui.user_name, "userName").map_err(within)?;
     let invoked_by = opt_nonempty(ui.invoked_by, "invokedBy").map_err(within)?;
-    let identity_provider = opt_nonempty(ui.identity_provider, "identityProvider").map_err(within)?;
+    let identity_provider =
+        opt_nonempty(ui.identity_provider, "identityProvider").map_err(within)?;
 
     let sc_text = nested_text(ui.session_context, "userIdentity.sessionContext")?;
     let sc: SessionContext = parse_nested(&sc_text, "userIdentity.sessionContext")?;
-    let issuer_text = nested_text(sc.session_issuer, "userIdentity.sessionContext.sessionIssuer")?;
-    let issuer: SessionIssuer = parse_nested(&issuer_text, "userIdentity.sessionContext.sessionIssuer")?;
+    let issuer_text = nested_text(
+        sc.session_issuer,
+        "userIdentity.sessionContext.sessionIssuer",
+    )?;
+    let issuer: SessionIssuer =
+        parse_nested(&issuer_text, "userIdentity.sessionContext.sessionIssuer")?;
     let within_issuer = |e: FieldError| e.within("userIdentity.sessionContext.sessionIssuer");
     let issuer_type = opt_str(issuer.kind, "type").map_err(within_issuer)?;
     let issuer_arn = opt_nonempty(issuer.arn, "arn").map_err(within_issuer)?;
@@ -245,7 +256,8 @@ pub fn read_record(
         sc.web_id_federation_data,
         "userIdentity.sessionContext.webIdFederationData",
     )?;
-    let wif: WebIdFederation = parse_nested(&wif_text, "userIdentity.sessionContext.webIdFederationData")?;
+    let wif: WebIdFederation =
+        parse_nested(&wif_text, "userIdentity.sessionContext.webIdFederationData")?;
     let federated_provider = opt_nonempty(wif.federated_provider, "federatedProvider")
         .map_err(|e| e.within("userIdentity.sessionContext.webIdFederationData"))?;
 
@@ -256,8 +268,8 @@ pub fn read_record(
 
     // Only STS calls that return keys need their blobs opened.
     let name = event_name.as_deref().unwrap_or("");
-    let issues_keys =
-        KEY_ISSUING_ACTIONS.contains(&name) && service.as_deref().is_none_or(|s| s == "sts.amazonaws.com");
+    let issues_keys = KEY_ISSUING_ACTIONS.contains(&name)
+        && service.as_deref().is_none_or(|s| s == "sts.amazonaws.com");
     let resp_text = if issues_keys {
         nested_text(obj.get(Key::ResponseElements), "responseElements")?
     } else {
@@ -311,10 +323,12 @@ pub fn read_record(
     let duration = opt_i64(req.duration_seconds, "durationSeconds").map_err(within_req)?;
     let provider_id = opt_nonempty(req.provider_id, "providerId").map_err(within_req)?;
     let within_resp = |e: FieldError| e.within("responseElements");
-    let subject_resp = opt_nonempty(resp.subject, "subjectFromWebIdentityToken").map_err(within_resp)?;
+    let subject_resp =
+        opt_nonempty(resp.subject, "subjectFromWebIdentityToken").map_err(within_resp)?;
     let audience_resp = opt_nonempty(resp.audience, "audience").map_err(within_resp)?;
     let provider_resp = opt_nonempty(resp.provider, "provider").map_err(within_resp)?;
-    let source_identity = opt_nonempty(resp.source_identity, "sourceIdentity").map_err(within_resp)?;
+    let source_identity =
+        opt_nonempty(resp.source_identity, "sourceIdentity").map_err(within_resp)?;
     let aru_text = nested_text(resp.assumed_role_user, "responseElements.assumedRoleUser")?;
     let aru: AssumedRoleUser = parse_nested(&aru_text, "responseElements.assumedRoleUser")?;
     let assumed_role_arn =
@@ -336,7 +350,8 @@ pub fn read_record(
     let provider_arn = provider_resp.or(identity_provider);
     let subject = subject_resp.or(user_name);
     let issuer_url = provider_arn.as_deref().and_then(|p| {
-        issuer_from_provider_arn(p).or_else(|| (!p.starts_with("arn:")).then(|| normalize_issuer(p)))
+        issuer_from_provider_arn(p)
+            .or_else(|| (!p.starts_with("arn:")).then(|| normalize_issuer(p)))
     });
     let issuer_url = issuer_url.or_else(|| provider_id.as_deref().map(normalize_issuer));
     let audience = audience_resp.map(Cow::into_owned).or_else(|| {
@@ -386,7 +401,11 @@ pub fn read_record(
 
 /// `principalId` of a web-identity caller is `<provider-arn>:<aud>:<sub>`;
 /// the audience is what sits between the two known ends.
-fn audience_from_principal_id(principal_id: &str, provider_arn: &str, subject: &str) -> Option<String> {
+fn audience_from_principal_id(
+    principal_id: &str,
+    provider_arn: &str,
+    subject: &str,
+) -> Option<String> {
     let rest = principal_id.strip_prefix(provider_arn)?.strip_prefix(':')?;
     let aud = rest.strip_suffix(subject)?.strip_suffix(':')?;
     (!aud.is_empty()).then(|| aud.to_string())

@@ -67,8 +67,10 @@ fn walk(dir: &Path, display: &str, seen_dirs: &mut HashSet<PathBuf>, out: &mut D
     let entries = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            out.errors
-                .push(InputError::file(display, format!("cannot list directory: {e}")));
+            out.errors.push(InputError::file(
+                display,
+                format!("cannot list directory: {e}"),
+            ));
             return;
         }
     };
@@ -76,9 +78,10 @@ fn walk(dir: &Path, display: &str, seen_dirs: &mut HashSet<PathBuf>, out: &mut D
     for entry in entries {
         match entry {
             Ok(e) => names.push((e.file_name().to_string_lossy().into_owned(), e.path())),
-            Err(e) => out
-                .errors
-                .push(InputError::file(display, format!("cannot list directory: {e}"))),
+            Err(e) => out.errors.push(InputError::file(
+                display,
+                format!("cannot list directory: {e}"),
+            )),
         }
     }
     names.sort();
@@ -153,9 +156,10 @@ pub fn discover(sources: &[String]) -> Discovered {
                     });
                 }
             }
-            Err(e) => out
-                .errors
-                .push(InputError::file(source.clone(), format!("cannot read: {e}"))),
+            Err(e) => out.errors.push(InputError::file(
+                source.clone(),
+                format!("cannot read: {e}"),
+            )),
         }
     }
     // The same file named twice (or reached twice through links) is read once.
@@ -176,7 +180,11 @@ mod tests {
         let root = dir.path();
         fs::create_dir_all(root.join("AWSLogs/1/CloudTrail-Digest/us-east-1")).unwrap();
         fs::create_dir_all(root.join("AWSLogs/1/CloudTrail/us-east-1")).unwrap();
-        fs::write(root.join("AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz"), b"x").unwrap();
+        fs::write(
+            root.join("AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz"),
+            b"x",
+        )
+        .unwrap();
         fs::write(root.join("AWSLogs/1/CloudTrail/us-east-1/b.json"), b"{}").unwrap();
         fs::write(root.join("AWSLogs/1/CloudTrail/us-east-1/a.json"), b"{}").unwrap();
         fs::write(root.join(".hidden.json"), b"{}").unwrap();
@@ -196,7 +204,10 @@ mod tests {
                 "/AWSLogs/1/CloudTrail/us-east-1/b.json"
             ]
         );
-        assert!(d.skipped.iter().any(|s| s.reason == "CloudTrail digest file"));
+        assert!(d
+            .skipped
+            .iter()
+            .any(|s| s.reason == "CloudTrail digest file"));
         #[cfg(unix)]
         assert!(d.skipped.iter().any(|s| s.reason.contains("symlink loop")));
         assert!(d.errors.is_empty());
@@ -212,6 +223,8 @@ mod tests {
         assert_eq!(d.files.len(), 2);
         assert!(d.files[1].stdin);
         assert_eq!(d.errors.len(), 1);
-        assert!(d.errors[0].to_string().starts_with("/no/such/thing: cannot read"));
+        assert!(d.errors[0]
+            .to_string()
+            .starts_with("/no/such/thing: cannot read"));
     }
 }

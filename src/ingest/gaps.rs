@@ -56,7 +56,10 @@ pub fn delivery_hour(path: &str) -> Option<(String, String, Micros)> {
     let name = path.rsplit(['/', '\\']).next()?;
     let mut parts = name.split('_');
     let account = parts.next()?;
-    if parts.next()? != "CloudTrail" || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if parts.next()? != "CloudTrail"
+        || account.len() != 12
+        || !account.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let region = parts.next()?;
@@ -120,7 +123,11 @@ mod tests {
         assert_eq!(gaps[0].files_after, 5);
         assert_eq!(format_time(gaps[0].from), "2025-05-14T11:00:00Z");
         assert_eq!(format_time(gaps[0].to), "2025-05-14T13:00:00Z");
-        assert!(gaps[0].describe().contains("(2 hours)"), "{}", gaps[0].describe());
+        assert!(
+            gaps[0].describe().contains("(2 hours)"),
+            "{}",
+            gaps[0].describe()
+        );
     }
 
     #[test]
@@ -135,6 +142,9 @@ mod tests {
             None
         );
         let (account, region, _) = delivery_hour(&name(10, 0, 1)).unwrap();
-        assert_eq!((account.as_str(), region.as_str()), ("111111111111", "us-east-1"));
+        assert_eq!(
+            (account.as_str(), region.as_str()),
+            ("111111111111", "us-east-1")
+        );
     }
 }

@@ -122,7 +122,12 @@ pub fn read_entry(
         Some(t) => Some(t),
         None => time_at(
             m,
-            &["protoPayload", "requestMetadata", "requestAttributes", "time"],
+            &[
+                "protoPayload",
+                "requestMetadata",
+                "requestAttributes",
+                "time",
+            ],
         )?
         .or(time_at(m, &["receiveTimestamp"])?),
     };
@@ -132,8 +137,8 @@ pub fn read_entry(
         }
     }
     let method = str_at(m, &["protoPayload", "methodName"])?;
-    let service =
-        str_at(m, &["protoPayload", "serviceName"])?.or(str_at(m, &["resource", "labels", "service"])?);
+    let service = str_at(m, &["protoPayload", "serviceName"])?
+        .or(str_at(m, &["resource", "labels", "service"])?);
     // Trimmed entries (the docs' examples) leave serviceName out; the
     // method name says it.
     let derived_service = match service {
@@ -142,7 +147,10 @@ pub fn read_entry(
     };
     let service = service.or(derived_service.as_deref());
     let email = str_at(m, &["protoPayload", "authenticationInfo", "principalEmail"])?;
-    let principal_subject = str_at(m, &["protoPayload", "authenticationInfo", "principalSubject"])?;
+    let principal_subject = str_at(
+        m,
+        &["protoPayload", "authenticationInfo", "principalSubject"],
+    )?;
     let delegated: Option<String> = match at_map(
         m,
         &[
@@ -165,7 +173,10 @@ pub fn read_entry(
         None => None,
     };
     let caller_ip = str_at(m, &["protoPayload", "requestMetadata", "callerIp"])?;
-    let user_agent = str_at(m, &["protoPayload", "requestMetadata", "callerSuppliedUserAgent"])?;
+    let user_agent = str_at(
+        m,
+        &["protoPayload", "requestMetadata", "callerSuppliedUserAgent"],
+    )?;
     let code = match at_map(m, &["protoPayload", "status", "code"]) {
         None => 0,
         Some(v) => v
@@ -186,9 +197,9 @@ pub fn read_entry(
     let is_exchange = method == Some(EXCHANGE_METHOD);
     let mapped = str_at(m, &["protoPayload", "metadata", "mapped_principal"])?;
     let federated: Option<String> = if is_exchange {
-        mapped
-            .map(str::to_string)
-            .or(principal_subject.filter(|p| is_federated(p)).map(str::to_string))
+        mapped.map(str::to_string).or(principal_subject
+            .filter(|p| is_federated(p))
+            .map(str::to_string))
     } else {
         principal_subject
             .filter(|p| is_federated(p))
@@ -229,7 +240,11 @@ pub fn read_entry(
         principal_type: Some(principal_type),
         principal_arn: email.or(principal_subject),
         role_arn: email.filter(|e| e.ends_with(".gserviceaccount.com")),
-        access_key: if is_exchange { None } else { federated.as_deref() },
+        access_key: if is_exchange {
+            None
+        } else {
+            federated.as_deref()
+        },
         source_ip: caller_ip,
         user_agent,
         error_code: error_code.as_deref(),
@@ -253,7 +268,10 @@ pub fn read_entry(
         str_at(m, &["protoPayload", "request", "audience"])
             .ok()
             .flatten()
-            .and_then(|a| a.split_once("iam.googleapis.com/").map(|(_, p)| p.to_string()))
+            .and_then(|a| {
+                a.split_once("iam.googleapis.com/")
+                    .map(|(_, p)| p.to_string())
+            })
     });
     let audience = str_at(m, &["protoPayload", "request", "audience"])?
         .map(normalize_audience)
@@ -265,7 +283,12 @@ pub fn read_entry(
     let subject = principal_subject
         .filter(|p| !is_federated(p))
         .map(str::to_string)
-        .or_else(|| federated.as_deref().and_then(subject_of).map(str::to_string));
+        .or_else(|| {
+            federated
+                .as_deref()
+                .and_then(subject_of)
+                .map(str::to_string)
+        });
     let request_parameters = at_map(m, &["protoPayload", "request"]).map(|r| {
         let mut v = r.clone();
         redact_value(&mut v);

@@ -48,7 +48,8 @@ pub fn job_from_payload(payload: &Map<String, Value>) -> Result<JobRecord, Field
             (path.len() == 2).then(|| path.join("/"))
         })
         .ok_or_else(|| FieldError::new("repository.full_name", "is missing"))?;
-    let run_id = text(job, "run_id").ok_or_else(|| FieldError::new("workflow_job.run_id", "is missing"))?;
+    let run_id =
+        text(job, "run_id").ok_or_else(|| FieldError::new("workflow_job.run_id", "is missing"))?;
     let labels = match job.get("labels") {
         Some(Value::Array(items)) => items
             .iter()

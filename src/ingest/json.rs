@@ -518,7 +518,10 @@ impl FieldError {
     }
 
     pub fn wrong_type(field: &str, expected: &str, raw: &RawValue) -> FieldError {
-        FieldError::new(field, format!("should be {expected}, found {}", kind_of(raw)))
+        FieldError::new(
+            field,
+            format!("should be {expected}, found {}", kind_of(raw)),
+        )
     }
 
     /// Prefixes the field path with its parent (`userIdentity.arn`).
@@ -545,7 +548,10 @@ pub fn as_str<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>, Fie
 }
 
 /// An optional string: absent and `null` give `None`.
-pub fn opt_str<'de>(raw: Option<&'de RawValue>, field: &str) -> Result<Option<Cow<'de, str>>, FieldError> {
+pub fn opt_str<'de>(
+    raw: Option<&'de RawValue>,
+    field: &str,
+) -> Result<Option<Cow<'de, str>>, FieldError> {
     match raw {
         None => Ok(None),
         Some(r) if r.get() == "null" => Ok(None),
@@ -621,7 +627,10 @@ pub fn object_text<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>
             if inner.trim_start().starts_with('{') {
                 Ok(Cow::Owned(inner.into_owned()))
             } else {
-                Err(FieldError::new(field, "should be an object, found a string"))
+                Err(FieldError::new(
+                    field,
+                    "should be an object, found a string",
+                ))
             }
         }
         _ => Err(FieldError::wrong_type(field, "an object", raw)),

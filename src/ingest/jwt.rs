@@ -94,7 +94,8 @@ impl Jwks {
             path: path.to_string(),
             reason,
         };
-        let value: Value = serde_json::from_str(text).map_err(|e| err(format!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| err(format!("not valid JSON: {e}")))?;
         let items: Vec<Value> = match value {
             Value::Object(mut o) if o.contains_key("keys") => match o.remove("keys") {
                 Some(Value::Array(a)) => a,
@@ -173,7 +174,10 @@ impl Jwks {
             if let Some(end) = key.not_after.filter(|&end| when > end) {
                 last = format!(
                     "the key{} expired at {} (exp), before the token was issued",
-                    key.kid.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default(),
+                    key.kid
+                        .as_deref()
+                        .map(|k| format!(" `{k}`"))
+                        .unwrap_or_default(),
                     chrono::DateTime::from_timestamp(end, 0)
                         .map(|d| d.to_rfc3339())
                         .unwrap_or_else(|| end.to_string())
@@ -192,7 +196,10 @@ impl Jwks {
                 continue;
             }
             let outcome = match (&key.key, alg) {
-                (KeyMaterial::Rsa { n, e }, "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512") => {
+                (
+                    KeyMaterial::Rsa { n, e },
+                    "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512",
+                ) => {
                     let params: &signature::RsaParameters = match alg {
                         "RS256" => &signature::RSA_PKCS1_2048_8192_SHA256,
                         "RS384" => &signature::RSA_PKCS1_2048_8192_SHA384,
@@ -247,21 +254,24 @@ pub struct Decoded {
 pub fn decode(token: &str, jwks: Option<&Jwks>) -> Result<Decoded, String> {
     let token = token.trim();
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("a JWT has three dot-separated parts".into());
     };
     let header_bytes = b64("header", h)?;
     let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
         .map_err(|e| format!("the JWT header is not a JSON object: {e}"))?;
     let payload = b64("payload", p)?;
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&payload).map_err(|e| format!("the JWT payload is not a JSON object: {e}"))?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload)
+        .map_err(|e| format!("the JWT payload is not a JSON object: {e}"))?;
     let (verified, verify_error) = match jwks {
         None => (None, None),
         Some(set) => {
             let signing_input = &token.as_bytes()[..h.len() + 1 + p.len()];
             let iat = claims.get("iat").and_then(Value::as_i64);
-            let outcome = b64("signature", s).and_then(|sig| set.verify(&header, signing_input, &sig, iat));
+            let outcome =
+                b64("signature", s).and_then(|sig| set.verify(&header, signing_input, &sig, iat));
             match outcome {
                 Ok(()) => (Some(true), None),
                 Err(reason) => (Some(false), Some(reason)),
@@ -338,7 +348,8 @@ mod tests {
     fn verifies_es256() {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
         let public = pair.public_key().as_ref();
         let (x, y) = (&public[1..33], &public[33..65]);
         let head = enc(&serde_json::json!({"alg": "ES256", "kid": "e1"}));
@@ -352,7 +363,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            decode(&format!("{input}.{sig}"), Some(&jwks)).unwrap().verified,
+            decode(&format!("{input}.{sig}"), Some(&jwks))
+                .unwrap()
+                .verified,
             Some(true)
         );
     }

@@ -196,8 +196,8 @@ struct FileCtx<'o> {
 /// Extensions of files that are documentation or configuration, skipped
 /// (with a note) when a directory walk meets them and they hold no log.
 const NON_LOG_EXTENSIONS: &[&str] = &[
-    "md", "markdown", "toml", "rs", "py", "sh", "yml", "yaml", "txt", "html", "css", "csv", "cfg", "ini",
-    "lock",
+    "md", "markdown", "toml", "rs", "py", "sh", "yml", "yaml", "txt", "html", "css", "csv", "cfg",
+    "ini", "lock",
 ];
 
 /// Chunk size for parsing one line-delimited file in parallel.
@@ -239,7 +239,8 @@ fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
     // and send each file's batch to this thread, which merges them in input
     // order as they arrive. Nothing waits at a barrier, and only the batches
     // that finished ahead of their turn are held beside the merged store.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(rayon::current_num_threads() * 2);
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<(usize, Batch)>(rayon::current_num_threads() * 2);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             inputs
@@ -251,7 +252,8 @@ fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
                     let _ = tx.send((i, read_file(f, i as u32, opts)));
                 });
         });
-        let mut pending: std::collections::BTreeMap<usize, Batch> = std::collections::BTreeMap::new();
+        let mut pending: std::collections::BTreeMap<usize, Batch> =
+            std::collections::BTreeMap::new();
         let mut next = 0;
         for (i, b) in rx {
             pending.insert(i, b);
@@ -259,7 +261,8 @@ fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
                 batch.append(b);
                 next += 1;
                 if let Some(p) = &opts.progress {
-                    p.files_done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    p.files_done
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
@@ -267,7 +270,12 @@ fn read_local(inputs: Vec<InputFile>, opts: &IngestOptions, batch: &mut Batch) {
 }
 
 /// Parses fetched blobs in parallel and merges them in order.
-fn read_blobs(blobs: Vec<remote::Blob>, opts: &IngestOptions, files: &mut Vec<String>, batch: &mut Batch) {
+fn read_blobs(
+    blobs: Vec<remote::Blob>,
+    opts: &IngestOptions,
+    files: &mut Vec<String>,
+    batch: &mut Batch,
+) {
     let base = files.len();
     files.extend(blobs.iter().map(|b| b.display.clone()));
     let parsed: Vec<Batch> = blobs
@@ -282,7 +290,12 @@ fn read_blobs(blobs: Vec<remote::Blob>, opts: &IngestOptions, files: &mut Vec<St
 
 /// The original record behind an event: re-read from its file by position,
 /// pretty-printed, with secrets removed. For the dashboard's raw view.
-pub fn raw_record(path: &str, record: u32, line: u32, max_file_bytes: u64) -> Result<String, String> {
+pub fn raw_record(
+    path: &str,
+    record: u32,
+    line: u32,
+    max_file_bytes: u64,
+) -> Result<String, String> {
     if remote::parse_source(path).is_some() || path.starts_with("<stdin>") {
         return Err(format!(
             "{path}: the raw record is not kept for remote sources and stdin"
@@ -317,7 +330,8 @@ pub fn raw_record(path: &str, record: u32, line: u32, max_file_bytes: u64) -> Re
             None => return Err(format!("{path}: line {line} is empty")),
         }
     } else {
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| format!("{path}: {e}"))?
+        serde_json::from_str(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| format!("{path}: {e}"))?
     };
     let i = record as usize;
     let pick = |v: &Value| -> Option<Value> {
@@ -407,8 +421,12 @@ fn read_remote(
                 progress.finish();
             }
             remote::Remote::LookupEvents { regions } => {
-                let window =
-                    remote::window_or_default(opts.since, opts.until, now, remote::lookup::RETENTION_DAYS);
+                let window = remote::window_or_default(
+                    opts.since,
+                    opts.until,
+                    now,
+                    remote::lookup::RETENTION_DAYS,
+                );
                 match rt.block_on(remote::lookup::fetch(&conf, regions, window, now)) {
                     Ok(fetched) => {
                         batch.notes.extend(fetched.notes);
@@ -449,7 +467,12 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
     if crate::limits::stopped() {
         return Batch::default();
     }
-    let (loaded, errors) = read::load(&input.path, &input.display, input.stdin, max_file_bytes(opts));
+    let (loaded, errors) = read::load(
+        &input.path,
+        &input.display,
+        input.stdin,
+        max_file_bytes(opts),
+    );
     parse_loaded(&input.display, input.explicit, loaded, errors, file, opts)
 }
 
@@ -543,7 +566,8 @@ fn parse_text(text: &str, ctx: &FileCtx<'_>, batch: &mut Batch) -> Sniffed {
         });
         return Sniffed::Empty;
     };
-    let lead_lines = memchr::memchr_iter(b'\n', &text.as_bytes()[..text.len() - body.len()]).count() as u64;
+    let lead_lines =
+        memchr::memchr_iter(b'\n', &text.as_bytes()[..text.len() - body.len()]).count() as u64;
     match first {
         b'[' => {
             let mut p = Parser::new(ctx, batch);
@@ -574,7 +598,11 @@ fn parse_text(text: &str, ctx: &FileCtx<'_>, batch: &mut Batch) -> Sniffed {
             Sniffed::Read
         }
         _ => {
-            let preview: String = body.chars().take(24).flat_map(char::escape_default).collect();
+            let preview: String = body
+                .chars()
+                .take(24)
+                .flat_map(char::escape_default)
+                .collect();
             Sniffed::NotALog(format!("starts with \"{preview}\""))
         }
     }
@@ -627,7 +655,11 @@ fn parse_lines(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch
         batch.append(b);
         return;
     }
-    let parts: Vec<Batch> = chunks.into_par_iter().zip(first_lines).map(parse_chunk).collect();
+    let parts: Vec<Batch> = chunks
+        .into_par_iter()
+        .zip(first_lines)
+        .map(parse_chunk)
+        .collect();
     for b in parts {
         batch.append(b);
     }
@@ -665,8 +697,9 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
             match item {
                 Ok(raw) => {
                     let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
-                    let line =
-                        lead_lines + 1 + memchr::memchr_iter(b'\n', &body.as_bytes()[..start]).count() as u64;
+                    let line = lead_lines
+                        + 1
+                        + memchr::memchr_iter(b'\n', &body.as_bytes()[..start]).count() as u64;
                     let mut p = Parser::new(ctx, batch);
                     p.line = line;
                     let mut de = serde_json::Deserializer::from_str(raw.get());
@@ -684,7 +717,8 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
             None => offset = body.len(),
             Some(e) => {
                 let err_line = e.line().max(1);
-                let base = lead_lines + memchr::memchr_iter(b'\n', &body.as_bytes()[..offset]).count() as u64;
+                let base = lead_lines
+                    + memchr::memchr_iter(b'\n', &body.as_bytes()[..offset]).count() as u64;
                 Parser::new(ctx, batch).error(
                     Location::Line(base + err_line as u64),
                     format!("invalid JSON: {e}"),
@@ -707,7 +741,8 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
                         next = Some(p);
                         break;
                     }
-                    p = memchr::memchr(b'\n', &rest.as_bytes()[p..]).map_or(rest.len(), |i| p + i + 1);
+                    p = memchr::memchr(b'\n', &rest.as_bytes()[p..])
+                        .map_or(rest.len(), |i| p + i + 1);
                 }
                 offset += next.unwrap_or(rest.len()).max(1);
             }
@@ -895,7 +930,10 @@ impl<'c, 'o> Parser<'c, 'o> {
                 }
                 .deserialize(&mut de);
                 if let Err(e) = result {
-                    self.error(at, format!("`{}` is not readable: {e}", json::key_name(key)));
+                    self.error(
+                        at,
+                        format!("`{}` is not readable: {e}", json::key_name(key)),
+                    );
                 }
                 return;
             }
@@ -939,7 +977,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             // A key set kept beside the tokens it verifies is not a log; one
             // named as a source is a mistake worth saying.
             if self.ctx.explicit {
-                self.error(at, "a JSON Web Key Set: give it with --jwks, not as a source");
+                self.error(
+                    at,
+                    "a JSON Web Key Set: give it with --jwks, not as a source",
+                );
             } else {
                 self.out.skipped_files.push(SkippedFile {
                     path: self.ctx.display.to_string(),
@@ -970,7 +1011,10 @@ impl<'c, 'o> Parser<'c, 'o> {
         if let Some(k) = obj.duplicate {
             self.error(
                 at.clone(),
-                format!("duplicate key `{}`; the last value was used", json::key_name(k)),
+                format!(
+                    "duplicate key `{}`; the last value was used",
+                    json::key_name(k)
+                ),
             );
         }
         let pos = self.position(record);
@@ -983,7 +1027,9 @@ impl<'c, 'o> Parser<'c, 'o> {
             Ok(Outcome::Event(None)) if trust::is_trust_event(obj) => {
                 match trust::from_cloudtrail(obj, pos) {
                     Some(Ok(trust::TrustEvent::Role(r))) => self.out.trust.roles.push(*r),
-                    Some(Ok(trust::TrustEvent::Provider(p))) => self.out.trust.oidc_changes.push(*p),
+                    Some(Ok(trust::TrustEvent::Provider(p))) => {
+                        self.out.trust.oidc_changes.push(*p)
+                    }
                     Some(Err(e)) => self.error(at, e),
                     None => {}
                 }
@@ -1058,7 +1104,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             Ok(Ok(())) if is_cloudtrail(&inner) => self.cloudtrail(&inner, at, record),
             Ok(Ok(())) => {
                 self.out.records += 1;
-                self.error(at, format!("`{}` is not a CloudTrail event", json::key_name(key)));
+                self.error(
+                    at,
+                    format!("`{}` is not a CloudTrail event", json::key_name(key)),
+                );
             }
             Ok(Err(kind)) => {
                 self.out.records += 1;
@@ -1069,7 +1118,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             }
             Err(e) => {
                 self.out.records += 1;
-                self.error(at, format!("`{}` is not valid JSON: {e}", json::key_name(key)));
+                self.error(
+                    at,
+                    format!("`{}` is not valid JSON: {e}", json::key_name(key)),
+                );
             }
         }
     }
@@ -1081,7 +1133,10 @@ impl<'c, 'o> Parser<'c, 'o> {
             Ok(c) => c,
             Err(e) => {
                 self.out.records += 1;
-                self.error(at, format!("QueryResultRows row is not a list of columns: {e}"));
+                self.error(
+                    at,
+                    format!("QueryResultRows row is not a list of columns: {e}"),
+                );
                 return;
             }
         };
@@ -1092,7 +1147,9 @@ impl<'c, 'o> Parser<'c, 'o> {
         if remote::lake::is_aliased(&merged) {
             merged = remote::lake::rebuild(&merged);
         }
-        if let Some(Value::String(event)) = merged.get("eventJson").or_else(|| merged.get("eventjson")) {
+        if let Some(Value::String(event)) =
+            merged.get("eventJson").or_else(|| merged.get("eventjson"))
+        {
             let boxed = RawValue::from_string(Value::String(event.clone()).to_string());
             if let Ok(raw) = boxed {
                 self.embedded_event(&raw, Key::EventJson, at, index);
@@ -1135,7 +1192,13 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
     }
 
-    fn claims(&mut self, map: &Map<String, Value>, jwt: Option<Option<bool>>, at: Location, record: u64) {
+    fn claims(
+        &mut self,
+        map: &Map<String, Value>,
+        jwt: Option<Option<bool>>,
+        at: Location,
+        record: u64,
+    ) {
         match claims::claims_from_map(map) {
             Ok(mut c) => {
                 c.from_jwt = jwt.is_some();

@@ -33,21 +33,39 @@ fn read_capped(reader: &mut dyn Read, cap: u64, hint: usize) -> io::Result<(Vec<
 
 /// Reads `path` (or stdin when `stdin` is set), decompressing gzip. Returns
 /// the bytes it could read (possibly partial) and the errors it met.
-pub fn load(path: &Path, display: &str, stdin: bool, max_bytes: u64) -> (Option<Loaded>, Vec<InputError>) {
+pub fn load(
+    path: &Path,
+    display: &str,
+    stdin: bool,
+    max_bytes: u64,
+) -> (Option<Loaded>, Vec<InputError>) {
     let stored = if stdin {
         read_capped(&mut io::stdin().lock(), max_bytes, 1 << 20)
     } else {
         match std::fs::File::open(path) {
             Ok(mut f) => {
-                let hint = f.metadata().map(|m| m.len().min(max_bytes) as usize).unwrap_or(0);
+                let hint = f
+                    .metadata()
+                    .map(|m| m.len().min(max_bytes) as usize)
+                    .unwrap_or(0);
                 read_capped(&mut f, max_bytes, hint)
             }
-            Err(e) => return (None, vec![InputError::file(display, format!("cannot open: {e}"))]),
+            Err(e) => {
+                return (
+                    None,
+                    vec![InputError::file(display, format!("cannot open: {e}"))],
+                )
+            }
         }
     };
     let (raw, too_big) = match stored {
         Ok(r) => r,
-        Err(e) => return (None, vec![InputError::file(display, format!("cannot read: {e}"))]),
+        Err(e) => {
+            return (
+                None,
+                vec![InputError::file(display, format!("cannot read: {e}"))],
+            )
+        }
     };
     if too_big {
         return (
@@ -104,7 +122,9 @@ fn gunzip_whole(raw: &[u8], max_bytes: u64) -> Whole {
     if d.0.is_null() {
         return Whole::Damaged;
     }
-    let cap = usize::try_from(max_bytes).unwrap_or(usize::MAX).saturating_add(1);
+    let cap = usize::try_from(max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
     // The trailer's size is exact for a single member under 4 GiB; trust it
     // as far as DEFLATE can expand at all (1032:1), so a forged size in a
     // small file cannot ask for gigabytes.

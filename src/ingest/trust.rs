@@ -65,7 +65,9 @@ pub fn sniff(obj: &Obj<'_>) -> Option<Shape> {
         return Some(Shape::GcpProviderList);
     }
     let gcp_name = obj.pairs.iter().any(|(k, v)| {
-        k == "name" && v.get().contains("/workloadIdentityPools/") && v.get().contains("/providers/")
+        k == "name"
+            && v.get().contains("/workloadIdentityPools/")
+            && v.get().contains("/providers/")
     });
     if gcp_name && (has("oidc") || has("aws") || has("saml") || has("attributeMapping")) {
         return Some(Shape::GcpProvider);
@@ -209,7 +211,9 @@ pub fn read(shape: Shape, map: &Map<String, Value>, display: &str, pos: Position
             out.records += 1;
             match gcp_provider(map, pos) {
                 Ok(p) => out.trust.wif_providers.push(p),
-                Err(e) => out.errors.push(format!("workload identity pool provider: {e}")),
+                Err(e) => out
+                    .errors
+                    .push(format!("workload identity pool provider: {e}")),
             }
         }
     }
@@ -245,7 +249,11 @@ fn role_object(
     let label = name.or(arn).unwrap_or("?");
     let doc = match m.get("AssumeRolePolicyDocument") {
         Some(d) if !d.is_null() => d,
-        _ => return Err(format!(" (role `{label}`): has no `AssumeRolePolicyDocument`")),
+        _ => {
+            return Err(format!(
+                " (role `{label}`): has no `AssumeRolePolicyDocument`"
+            ))
+        }
     };
     let document = parse_policy_value(doc).map_err(|e| format!(" (role `{label}`): {e}"))?;
     let (role, bare) = match arn {
@@ -277,7 +285,11 @@ fn gcp_provider(m: &Map<String, Value>, pos: Position) -> Result<WifProvider, St
         .map_err(|e| e.to_string())?
         .map(normalize_issuer);
     let allowed_audiences = match at_map(m, &["oidc", "allowedAudiences"]) {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     let attribute_mapping = match m.get("attributeMapping") {
@@ -294,7 +306,10 @@ fn gcp_provider(m: &Map<String, Value>, pos: Position) -> Result<WifProvider, St
         .filter(|c| !c.trim().is_empty());
     Ok(WifProvider {
         name: name.to_string(),
-        display_name: str_at(m, &["displayName"]).ok().flatten().map(str::to_string),
+        display_name: str_at(m, &["displayName"])
+            .ok()
+            .flatten()
+            .map(str::to_string),
         issuer,
         allowed_audiences,
         attribute_condition,
@@ -344,7 +359,11 @@ fn nested(obj: &Obj<'_>, key: Key, field: &str) -> Result<Map<String, Value>, St
 
 fn strings_at(m: &Map<String, Value>, key: &str) -> Vec<String> {
     match m.get(key) {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -370,7 +389,10 @@ pub fn from_cloudtrail(obj: &Obj<'_>, pos: Position) -> Option<Result<TrustEvent
         let event_id = s(Key::EventId, "eventID")?;
         let account = s(Key::RecipientAccountId, "recipientAccountId")?;
         let identity = nested(obj, Key::UserIdentity, "userIdentity")?;
-        let actor = str_at(&identity, &["arn"]).ok().flatten().map(str::to_string);
+        let actor = str_at(&identity, &["arn"])
+            .ok()
+            .flatten()
+            .map(str::to_string);
         let account = account.or_else(|| {
             str_at(&identity, &["accountId"])
                 .ok()
@@ -379,7 +401,8 @@ pub fn from_cloudtrail(obj: &Obj<'_>, pos: Position) -> Option<Result<TrustEvent
         });
         let req = nested(obj, Key::RequestParameters, "requestParameters")?;
         let resp = nested(obj, Key::ResponseElements, "responseElements")?;
-        let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let text =
+            |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
         if ROLE_EVENTS.contains(&event_name.as_str()) {
             let name = text(&req, "roleName")
                 .ok_or_else(|| format!("{event_name} without `requestParameters.roleName`"))?;
@@ -391,8 +414,8 @@ pub fn from_cloudtrail(obj: &Obj<'_>, pos: Position) -> Option<Result<TrustEvent
             let raw = req.get(doc_field).ok_or_else(|| {
                 format!("{event_name} for role `{name}` without `requestParameters.{doc_field}`")
             })?;
-            let document: PolicyDocument =
-                parse_policy_value(raw).map_err(|e| format!("{event_name} for role `{name}`: {e}"))?;
+            let document: PolicyDocument = parse_policy_value(raw)
+                .map_err(|e| format!("{event_name} for role `{name}`: {e}"))?;
             let path = text(&req, "path").unwrap_or_else(|| "/".into());
             let role = at_map(&resp, &["role", "arn"])
                 .and_then(Value::as_str)
@@ -420,8 +443,8 @@ pub fn from_cloudtrail(obj: &Obj<'_>, pos: Position) -> Option<Result<TrustEvent
                 line: pos.line,
             }))));
         }
-        let provider_arn =
-            text(&req, "openIDConnectProviderArn").or_else(|| text(&resp, "openIDConnectProviderArn"));
+        let provider_arn = text(&req, "openIDConnectProviderArn")
+            .or_else(|| text(&resp, "openIDConnectProviderArn"));
         let mut client_ids = strings_at(&req, "clientIDList");
         client_ids.extend(strings_at(&req, "clientID"));
         Ok(Some(TrustEvent::Provider(Box::new(OidcProviderChange {

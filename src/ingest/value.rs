@@ -64,7 +64,10 @@ pub fn time_at(m: &Map<String, Value>, path: &[&str]) -> Result<Option<Micros>, 
 
 /// An object at `path`; also accepted as a JSON string holding one (Log
 /// Analytics writes nested objects that way).
-pub fn object_at(m: &Map<String, Value>, path: &[&str]) -> Result<Option<Map<String, Value>>, FieldError> {
+pub fn object_at(
+    m: &Map<String, Value>,
+    path: &[&str],
+) -> Result<Option<Map<String, Value>>, FieldError> {
     match at_map(m, path) {
         None => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o.clone())),

@@ -156,11 +156,12 @@ pub fn read_entry(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let role_name = metadata
-        .get("role")
-        .and_then(Value::as_str)
-        .or(str_at(m, &["request", "data", "role"])?
-            .filter(|r| !r.starts_with("hmac-") && !r.starts_with("****")));
+    let role_name =
+        metadata
+            .get("role")
+            .and_then(Value::as_str)
+            .or(str_at(m, &["request", "data", "role"])?
+                .filter(|r| !r.starts_with("hmac-") && !r.starts_with("****")));
     let mount = mount_point.map(str::to_string).unwrap_or_else(|| {
         let p = path.trim_end_matches("login");
         p.to_string()
@@ -179,7 +180,10 @@ pub fn read_entry(
     };
     let mut hints = Vec::new();
     for (fact, keys) in HINT_KEYS {
-        if let Some(v) = keys.iter().find_map(|k| metadata.get(*k).and_then(Value::as_str)) {
+        if let Some(v) = keys
+            .iter()
+            .find_map(|k| metadata.get(*k).and_then(Value::as_str))
+        {
             hints.push((fact.to_string(), v.to_string()));
         }
     }

@@ -239,7 +239,10 @@ mod tests {
             NULL_PARTITION,
         ] {
             let e = escape(Some(v)).unwrap();
-            assert!(!e.contains('/') && !e.contains('=') && !e.contains('\\'), "{e}");
+            assert!(
+                !e.contains('/') && !e.contains('=') && !e.contains('\\'),
+                "{e}"
+            );
             assert_ne!(e, "..");
             assert_eq!(unescape(&e).unwrap().as_deref(), Some(v), "{v}");
         }

@@ -67,7 +67,10 @@ pub fn read_dataset(dir: &Path) -> Result<Dataset, LakeError> {
             let dtype = dtype_of(&c.sql_type).ok_or_else(|| {
                 err(
                     &mpath,
-                    format!("table {name}: column {} has unknown type {}", c.name, c.sql_type),
+                    format!(
+                        "table {name}: column {} has unknown type {}",
+                        c.name, c.sql_type
+                    ),
                 )
             })?;
             schema.insert(c.name.as_str().into(), dtype);
@@ -128,7 +131,9 @@ fn read_part(
     let file = fs::File::open(path).map_err(|e| err(path, e))?;
     // A damaged or foreign file must be an error naming it, not a crash,
     // whatever the Parquet reader makes of it.
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ParquetReader::new(file).finish()));
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    }));
     let mut df = match read {
         Ok(result) => result.map_err(|e| err(path, e))?,
         Err(_) => {
@@ -171,7 +176,10 @@ fn read_part(
             c.cast(dtype).map_err(|e| {
                 err(
                     path,
-                    format!("column {name} ({}) does not read as {dtype}: {e}", c.dtype()),
+                    format!(
+                        "column {name} ({}) does not read as {dtype}: {e}",
+                        c.dtype()
+                    ),
                 )
             })?
         };

@@ -58,7 +58,9 @@ pub fn write_dataset(
     about: &About<'_>,
     overwrite: bool,
 ) -> Result<Written, ExportError> {
-    let existing = fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let existing = fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     if existing {
         if !dir.join(MANIFEST).is_file() {
             return Err(ExportError::NotEmpty(dir.display().to_string()));
@@ -121,7 +123,9 @@ fn write_all(
                         sql_type: t.to_string(),
                     })
                     .ok_or_else(|| {
-                        table_err(format!("column {name} has type {dtype}, which has no SQL name"))
+                        table_err(format!(
+                            "column {name} has type {dtype}, which has no SQL name"
+                        ))
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -217,7 +221,9 @@ fn partitions(
     let days: Option<Vec<Option<String>>> = match day_from {
         Some(name) => {
             let c = df.column(name).map_err(|e| e.to_string())?;
-            let micros = c.cast(&DataType::Int64).map_err(|e| format!("{name}: {e}"))?;
+            let micros = c
+                .cast(&DataType::Int64)
+                .map_err(|e| format!("{name}: {e}"))?;
             let micros = micros.i64().map_err(|e| format!("{name}: {e}"))?;
             Some(micros.iter().map(|t| t.and_then(utc_day)).collect())
         }
@@ -268,7 +274,10 @@ mod tests {
 
     #[test]
     fn days_are_utc_dates_and_impossible_times_are_the_null_partition() {
-        assert_eq!(utc_day(1_747_180_800_000_000).as_deref(), Some("2025-05-14"));
+        assert_eq!(
+            utc_day(1_747_180_800_000_000).as_deref(),
+            Some("2025-05-14")
+        );
         assert_eq!(utc_day(-1).as_deref(), Some("1969-12-31"));
         assert_eq!(utc_day(i64::MAX), None);
         let df = df!("time" => [Some(0i64), None, Some(i64::MAX)]).unwrap();

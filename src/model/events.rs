@@ -124,7 +124,8 @@ impl EventStore {
         self.source_ip.push(s.intern_opt(row.source_ip));
         self.user_agent.push(s.intern_opt(row.user_agent));
         self.error_code.push(s.intern_opt(row.error_code));
-        self.federated_provider.push(s.intern_opt(row.federated_provider));
+        self.federated_provider
+            .push(s.intern_opt(row.federated_provider));
         self.issued_key.push(s.intern_opt(row.issued_key));
         self.resource.push(s.intern_opt(row.resource));
         self.event_id.push(row.event_id.unwrap_or(""));

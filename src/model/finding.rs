@@ -305,7 +305,10 @@ mod tests {
         d.time = Some(5);
         let mut v = vec![a, b, c, d];
         sort_findings(&mut v);
-        let order: Vec<_> = v.iter().map(|f| (f.rule.as_str(), f.time.unwrap())).collect();
+        let order: Vec<_> = v
+            .iter()
+            .map(|f| (f.rule.as_str(), f.time.unwrap()))
+            .collect();
         assert_eq!(
             order,
             vec![("z", 99), ("a-rule", 5), ("a-rule", 10), ("b-rule", 10)]

@@ -30,9 +30,9 @@ pub const IDENTITY_FIELDS: &[&str] = &[
 /// Whether `name` can be part of an identity.
 pub fn valid_identity_field(name: &str) -> bool {
     IDENTITY_FIELDS.contains(&name)
-        || name
-            .strip_prefix("evidence.")
-            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        || name.strip_prefix("evidence.").is_some_and(|k| {
+            !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
 }
 
 fn field<'a>(f: &'a Finding, name: &str) -> Option<String> {
@@ -83,7 +83,10 @@ pub fn fingerprint<S: AsRef<str>>(f: &Finding, identity: &[S]) -> String {
         }
     }
     let hash = digest(&SHA256, input.as_bytes());
-    hash.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hash.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// 32 hex digits of SHA-256 over `text`, for things that are not findings.
@@ -142,9 +145,11 @@ mod tests {
     #[test]
     fn evidence_lists_are_sets() {
         let mut a = finding();
-        a.evidence.insert("ips".into(), serde_json::json!(["1", "2"]));
+        a.evidence
+            .insert("ips".into(), serde_json::json!(["1", "2"]));
         let mut b = finding();
-        b.evidence.insert("ips".into(), serde_json::json!(["2", "1"]));
+        b.evidence
+            .insert("ips".into(), serde_json::json!(["2", "1"]));
         assert_eq!(
             fingerprint(&a, &["evidence.ips"]),
             fingerprint(&b, &["evidence.ips"])

@@ -16,11 +16,13 @@ pub mod time;
 
 pub use events::{EventRow, EventStore, NO_TIME};
 pub use finding::{
-    sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Suppressed, Unchecked, Unread,
+    sort_findings, Finding, Severity, SeverityCounts, SkippedFile, Summary, Suppressed, Unchecked,
+    Unread,
 };
 pub use interner::{Interner, Sym};
 pub use records::{
-    Assumption, ClaimsMatch, FederatedCredential, JobRecord, MatchKind, RunWindow, Session, TokenClaims,
+    Assumption, ClaimsMatch, FederatedCredential, JobRecord, MatchKind, RunWindow, Session,
+    TokenClaims,
 };
 pub use subject::{Fact, Provider};
 pub use time::Micros;

@@ -49,9 +49,18 @@ mod tests {
 
     #[test]
     fn normalizes_each_spelling() {
-        assert_eq!(normalize_ref("main", Some("branch")).unwrap(), "refs/heads/main");
-        assert_eq!(normalize_ref("v1.2", Some("tag")).unwrap(), "refs/tags/v1.2");
-        assert_eq!(normalize_ref("feature/x", None).unwrap(), "refs/heads/feature/x");
+        assert_eq!(
+            normalize_ref("main", Some("branch")).unwrap(),
+            "refs/heads/main"
+        );
+        assert_eq!(
+            normalize_ref("v1.2", Some("tag")).unwrap(),
+            "refs/tags/v1.2"
+        );
+        assert_eq!(
+            normalize_ref("feature/x", None).unwrap(),
+            "refs/heads/feature/x"
+        );
         assert_eq!(
             normalize_ref("refs/pull/42/merge", Some("branch")).unwrap(),
             "refs/pull/42/merge"

@@ -48,7 +48,9 @@ pub fn redact_jwts(s: &str) -> std::borrow::Cow<'_, str> {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
         let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '='))
+            .find(|c: char| {
+                !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '=')
+            })
             .unwrap_or(tail.len());
         let candidate = &tail[..end];
         let parts: Vec<&str> = candidate.split('.').collect();

@@ -363,7 +363,8 @@ fn parse_gitlab(subject: &str) -> SubjectFacts {
     }
     facts.recognized = facts.repository.is_some();
     if let Some(r) = ref_name {
-        facts.git_ref = Fact::from_option(super::refs::normalize_ref(&r, ref_type.as_deref()), false);
+        facts.git_ref =
+            Fact::from_option(super::refs::normalize_ref(&r, ref_type.as_deref()), false);
     }
     facts
 }
@@ -376,7 +377,10 @@ fn parse_circleci(subject: &str) -> SubjectFacts {
     }
     facts.recognized = true;
     if let Some(i) = parts.iter().position(|p| *p == "vcs-origin") {
-        let end = parts.iter().position(|p| *p == "vcs-ref").unwrap_or(parts.len());
+        let end = parts
+            .iter()
+            .position(|p| *p == "vcs-ref")
+            .unwrap_or(parts.len());
         if end > i + 1 {
             let origin = parts[i + 1..end].join("/");
             facts.repository = Some(strip_vcs_host(&origin));
@@ -400,7 +404,10 @@ pub fn strip_vcs_host(origin: &str) -> String {
 
 fn parse_buildkite(subject: &str) -> SubjectFacts {
     let mut facts = SubjectFacts::unrecognized(Provider::Buildkite);
-    let Some(pairs) = key_values(subject, &["organization", "pipeline", "ref", "commit", "step"]) else {
+    let Some(pairs) = key_values(
+        subject,
+        &["organization", "pipeline", "ref", "commit", "step"],
+    ) else {
         return facts;
     };
     let (mut org, mut pipeline) = (None, None);
@@ -421,7 +428,10 @@ fn parse_buildkite(subject: &str) -> SubjectFacts {
 
 fn parse_terraform(subject: &str) -> SubjectFacts {
     let mut facts = SubjectFacts::unrecognized(Provider::HcpTerraform);
-    let Some(pairs) = key_values(subject, &["organization", "project", "workspace", "run_phase"]) else {
+    let Some(pairs) = key_values(
+        subject,
+        &["organization", "project", "workspace", "run_phase"],
+    ) else {
         return facts;
     };
     let (mut org, mut project, mut workspace) = (None, None, None);
@@ -517,7 +527,9 @@ mod tests {
             Some("acme/ci/.github/workflows/deploy.yml@refs/heads/main")
         );
         // A template without the context part says nothing about environment.
-        let f = gh("repo:acme/web:job_workflow_ref:acme/ci/.github/workflows/deploy.yml@refs/heads/main");
+        let f = gh(
+            "repo:acme/web:job_workflow_ref:acme/ci/.github/workflows/deploy.yml@refs/heads/main",
+        );
         assert_eq!(f.environment, Fact::unknown());
         assert!(f.recognized);
     }
@@ -603,15 +615,21 @@ mod tests {
     #[test]
     fn issuers() {
         assert_eq!(
-            issuer_from_provider_arn("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com")
-                .as_deref(),
+            issuer_from_provider_arn(
+                "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+            )
+            .as_deref(),
             Some("https://token.actions.githubusercontent.com")
         );
         assert_eq!(
-            issuer_from_provider_arn("arn:aws:iam::1:oidc-provider/oidc.circleci.com/org/abc").as_deref(),
+            issuer_from_provider_arn("arn:aws:iam::1:oidc-provider/oidc.circleci.com/org/abc")
+                .as_deref(),
             Some("https://oidc.circleci.com/org/abc")
         );
-        assert_eq!(normalize_issuer("HTTPS://GitLab.com/"), "https://gitlab.com");
+        assert_eq!(
+            normalize_issuer("HTTPS://GitLab.com/"),
+            "https://gitlab.com"
+        );
         assert_eq!(
             provider_from_issuer("https://ghe.example.com/_services/token"),
             Some(Provider::GithubActions)

@@ -27,7 +27,11 @@ impl FrameBuilder {
         }
     }
 
-    pub fn str<'a>(&mut self, name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> &mut Self {
+    pub fn str<'a>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> &mut Self {
         let v: Vec<Option<&str>> = values.into_iter().collect();
         self.columns.push(Column::new(name.into(), v));
         self
@@ -46,7 +50,11 @@ impl FrameBuilder {
         self
     }
 
-    pub fn string(&mut self, name: &str, values: impl IntoIterator<Item = Option<String>>) -> &mut Self {
+    pub fn string(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<String>>,
+    ) -> &mut Self {
         let v: Vec<Option<String>> = values.into_iter().collect();
         self.columns.push(Column::new(name.into(), v));
         self
@@ -58,7 +66,11 @@ impl FrameBuilder {
         self
     }
 
-    pub fn bool(&mut self, name: &str, values: impl IntoIterator<Item = Option<bool>>) -> &mut Self {
+    pub fn bool(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = Option<bool>>,
+    ) -> &mut Self {
         let v: Vec<Option<bool>> = values.into_iter().collect();
         self.columns.push(Column::new(name.into(), v));
         self
@@ -75,12 +87,16 @@ impl FrameBuilder {
     }
 
     pub fn finish(self) -> DataFrame {
-        DataFrame::new(self.height, self.columns).expect("columns have the frame's height and unique names")
+        DataFrame::new(self.height, self.columns)
+            .expect("columns have the frame's height and unique names")
     }
 }
 
 /// See [`FrameBuilder::repeated_str`].
-fn repeated_str_column<'a>(name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> Column {
+fn repeated_str_column<'a>(
+    name: &str,
+    values: impl IntoIterator<Item = Option<&'a str>>,
+) -> Column {
     use polars_arrow::array::{Utf8ViewArray, View};
     use polars_arrow::bitmap::MutableBitmap;
     use polars_arrow::datatypes::ArrowDataType;
@@ -115,8 +131,13 @@ fn repeated_str_column<'a>(name: &str, values: impl IntoIterator<Item = Option<&
     }
     buffers.push(current.into());
     let validity = (validity.unset_bits() > 0).then(|| validity.into());
-    let array = Utf8ViewArray::try_new(ArrowDataType::Utf8View, views.into(), buffers.into(), validity)
-        .expect("views are built over the buffers they name, from valid UTF-8");
+    let array = Utf8ViewArray::try_new(
+        ArrowDataType::Utf8View,
+        views.into(),
+        buffers.into(),
+        validity,
+    )
+    .expect("views are built over the buffers they name, from valid UTF-8");
     StringChunked::with_chunk(name.into(), array)
         .into_series()
         .into_column()
@@ -148,7 +169,9 @@ pub fn events_frame(ev: &EventStore, files: &[String]) -> DataFrame {
         .repeated_str("resource", s(&ev.resource))
         .repeated_str(
             "file",
-            ev.file.iter().map(|&f| files.get(f as usize).map(String::as_str)),
+            ev.file
+                .iter()
+                .map(|&f| files.get(f as usize).map(String::as_str)),
         )
         .i64("record", ev.record.iter().map(|&r| Some(r as i64)))
         .i64("line", ev.line.iter().map(|&l| (l > 0).then_some(l as i64)));
@@ -190,17 +213,26 @@ pub fn assumptions_frame(
             a.iter().map(|x| x.role_session_name.as_deref()),
         )
         .i64("duration_seconds", a.iter().map(|x| x.duration_seconds))
-        .str("access_key_id", a.iter().map(|x| x.access_key_id.as_deref()))
+        .str(
+            "access_key_id",
+            a.iter().map(|x| x.access_key_id.as_deref()),
+        )
         .time("expiration", a.iter().map(|x| x.expiration))
         .str(
             "assumed_role_arn",
             a.iter().map(|x| x.assumed_role_arn.as_deref()),
         )
-        .str("source_identity", a.iter().map(|x| x.source_identity.as_deref()))
+        .str(
+            "source_identity",
+            a.iter().map(|x| x.source_identity.as_deref()),
+        )
         .str("source_ip", a.iter().map(|x| x.source_ip.as_deref()))
         .str("user_agent", a.iter().map(|x| x.user_agent.as_deref()))
         .str("error_code", a.iter().map(|x| x.error_code.as_deref()))
-        .str("error_message", a.iter().map(|x| x.error_message.as_deref()))
+        .str(
+            "error_message",
+            a.iter().map(|x| x.error_message.as_deref()),
+        )
         .str("event_id", a.iter().map(|x| x.event_id.as_deref()))
         .bool("succeeded", a.iter().map(|x| Some(x.succeeded())))
         .str("session_key", session_of)
@@ -212,7 +244,9 @@ pub fn assumptions_frame(
         .string("token_key", token_key)
         .str(
             "jti",
-            matches.iter().map(|m| matched(m).and_then(|c| c.jti.as_deref())),
+            matches
+                .iter()
+                .map(|m| matched(m).and_then(|c| c.jti.as_deref())),
         )
         .time(
             "token_iat",
@@ -224,10 +258,14 @@ pub fn assumptions_frame(
         )
         .str(
             "file",
-            a.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+            a.iter()
+                .map(|x| files.get(x.file as usize).map(String::as_str)),
         )
         .i64("record", a.iter().map(|x| Some(x.record as i64)))
-        .i64("line", a.iter().map(|x| (x.line > 0).then_some(x.line as i64)));
+        .i64(
+            "line",
+            a.iter().map(|x| (x.line > 0).then_some(x.line as i64)),
+        );
     b.finish()
 }
 
@@ -247,7 +285,10 @@ pub fn claims_frame(claims: &[TokenClaims], files: &[String]) -> DataFrame {
         .str("ref", c.iter().map(|x| x.git_ref.as_deref()))
         .str("ref_type", c.iter().map(|x| x.ref_type.as_deref()))
         .str("environment", c.iter().map(|x| x.environment.as_deref()))
-        .str("deployment_tier", c.iter().map(|x| x.deployment_tier.as_deref()))
+        .str(
+            "deployment_tier",
+            c.iter().map(|x| x.deployment_tier.as_deref()),
+        )
         .str("workflow_ref", c.iter().map(|x| x.workflow_ref.as_deref()))
         .str("trigger", c.iter().map(|x| x.trigger.as_deref()))
         .str("run_id", c.iter().map(|x| x.run_id.as_deref()))
@@ -263,10 +304,14 @@ pub fn claims_frame(claims: &[TokenClaims], files: &[String]) -> DataFrame {
         .string("token_key", c.iter().map(|x| Some(x.token_key())))
         .str(
             "file",
-            c.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+            c.iter()
+                .map(|x| files.get(x.file as usize).map(String::as_str)),
         )
         .i64("record", c.iter().map(|x| Some(x.record as i64)))
-        .i64("line", c.iter().map(|x| (x.line > 0).then_some(x.line as i64)));
+        .i64(
+            "line",
+            c.iter().map(|x| (x.line > 0).then_some(x.line as i64)),
+        );
     b.finish()
 }
 
@@ -279,7 +324,10 @@ pub fn jobs_frame(jobs: &[JobRecord], files: &[String]) -> DataFrame {
         .str("run_attempt", j.iter().map(|x| x.run_attempt.as_deref()))
         .str("job_id", j.iter().map(|x| x.job_id.as_deref()))
         .str("job_name", j.iter().map(|x| x.job_name.as_deref()))
-        .str("workflow_name", j.iter().map(|x| x.workflow_name.as_deref()))
+        .str(
+            "workflow_name",
+            j.iter().map(|x| x.workflow_name.as_deref()),
+        )
         .str("action", j.iter().map(|x| x.action.as_deref()))
         .str("status", j.iter().map(|x| x.status.as_deref()))
         .str("conclusion", j.iter().map(|x| x.conclusion.as_deref()))
@@ -289,7 +337,8 @@ pub fn jobs_frame(jobs: &[JobRecord], files: &[String]) -> DataFrame {
         .string("labels", j.iter().map(|x| Some(x.labels.join(","))))
         .str(
             "file",
-            j.iter().map(|x| files.get(x.file as usize).map(String::as_str)),
+            j.iter()
+                .map(|x| files.get(x.file as usize).map(String::as_str)),
         );
     b.finish()
 }
@@ -328,7 +377,8 @@ mod tests {
 
     #[test]
     fn repeated_strings_are_stored_once_and_read_back_equal() {
-        let long = "Mozilla/5.0 (X11; Linux x86_64) aws-cli/2.15.0 Python/3.11 exec-env/GitHubActions";
+        let long =
+            "Mozilla/5.0 (X11; Linux x86_64) aws-cli/2.15.0 Python/3.11 exec-env/GitHubActions";
         let values = [
             Some(long),
             None,
@@ -373,7 +423,10 @@ mod tests {
             df.column("action").unwrap().str().unwrap().get(0),
             Some("GetObject")
         );
-        assert_eq!(df.column("file").unwrap().str().unwrap().get(0), Some("a.json"));
+        assert_eq!(
+            df.column("file").unwrap().str().unwrap().get(0),
+            Some("a.json")
+        );
         assert_eq!(df.column("line").unwrap().i64().unwrap().get(0), Some(3));
         assert_eq!(df.column("region").unwrap().str().unwrap().get(0), None);
     }

@@ -171,7 +171,10 @@ pub fn ser_opt_micros<S: serde::Serializer>(t: &Option<Micros>, s: S) -> Result<
 
 pub fn parse_date(s: &str) -> Option<Micros> {
     let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?).timestamp_micros())
+    Some(
+        Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .timestamp_micros(),
+    )
 }
 
 #[cfg(test)]

@@ -75,7 +75,10 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
         );
         issues.push(Issue {
             kind: "issue",
-            fingerprint: crate::model::fingerprint::text_fingerprint(&format!("partial-input\0{}", u.source)),
+            fingerprint: crate::model::fingerprint::text_fingerprint(&format!(
+                "partial-input\0{}",
+                u.source
+            )),
             description,
             check_name: "rolecall-partial-input".into(),
             severity: "major",

@@ -23,7 +23,11 @@ pub const JSON_VERSION: u32 = 1;
 pub struct SafeFormatter<F>(pub F);
 
 impl<F: Formatter> Formatter for SafeFormatter<F> {
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let fragment = redact_jwts(fragment);
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
@@ -71,7 +75,8 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
 
 /// Writes `value` as pretty JSON through the safe formatter.
 pub fn write_pretty<T: Serialize + ?Sized, W: Write>(w: &mut W, value: &T) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(&mut *w, SafeFormatter(PrettyFormatter::new()));
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut *w, SafeFormatter(PrettyFormatter::new()));
     value.serialize(&mut ser).map_err(io::Error::from)?;
     w.write_all(b"\n")
 }
@@ -133,7 +138,10 @@ mod tests {
         )
         .unwrap();
         let text = String::from_utf8(buf).unwrap();
-        assert_eq!(text, "{\"ua\":\"x\\u202ey\\u001b[0m\\u0085\",\"ok\":\"日本\"}\n");
+        assert_eq!(
+            text,
+            "{\"ua\":\"x\\u202ey\\u001b[0m\\u0085\",\"ok\":\"日本\"}\n"
+        );
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["ua"], "x\u{202e}y\u{1b}[0m\u{85}");
     }

@@ -80,7 +80,8 @@ fn details(f: &Finding) -> String {
 
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
     let r = cx.report;
-    let mut by_rule: BTreeMap<&str, (Vec<&Finding>, Vec<&crate::model::Suppressed>)> = BTreeMap::new();
+    let mut by_rule: BTreeMap<&str, (Vec<&Finding>, Vec<&crate::model::Suppressed>)> =
+        BTreeMap::new();
     for id in &r.summary.rules {
         by_rule.entry(id.as_str()).or_default();
     }
@@ -88,10 +89,17 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
         by_rule.entry(f.rule.as_str()).or_default().0.push(f);
     }
     for s in &r.suppressed {
-        by_rule.entry(s.finding.rule.as_str()).or_default().1.push(s);
+        by_rule
+            .entry(s.finding.rule.as_str())
+            .or_default()
+            .1
+            .push(s);
     }
     let failures = r.findings.len();
-    let tests: usize = by_rule.values().map(|(f, s)| (f.len() + s.len()).max(1)).sum();
+    let tests: usize = by_rule
+        .values()
+        .map(|(f, s)| (f.len() + s.len()).max(1))
+        .sum();
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
     let unread = r.summary.unread.len();
     writeln!(

@@ -69,7 +69,11 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(report: &'a Report, rules: Vec<RuleInfo>, policy_path: Option<&'a str>) -> Context<'a> {
+    pub fn new(
+        report: &'a Report,
+        rules: Vec<RuleInfo>,
+        policy_path: Option<&'a str>,
+    ) -> Context<'a> {
         Context {
             report,
             rules,

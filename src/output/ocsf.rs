@@ -62,10 +62,12 @@ pub fn record(f: &Finding, now_ms: i64, partial: bool) -> Value {
         observables.push(json!({"name": "repository", "type_id": 99, "type": "Other", "value": r}));
     }
     if let Some(ip) = &f.source_ip {
-        observables.push(json!({"name": "source_ip", "type_id": 2, "type": "IP Address", "value": ip}));
+        observables
+            .push(json!({"name": "source_ip", "type_id": 2, "type": "IP Address", "value": ip}));
     }
     if let Some(r) = &f.role {
-        observables.push(json!({"name": "role", "type_id": 10, "type": "Resource UID", "value": r}));
+        observables
+            .push(json!({"name": "role", "type_id": 10, "type": "Resource UID", "value": r}));
     }
     let mut unmapped = Map::new();
     for (k, v) in [
@@ -120,8 +122,7 @@ pub fn record(f: &Finding, now_ms: i64, partial: bool) -> Value {
         record["metadata"]["labels"] = json!(["partial-input"]);
     }
     if let Some(role) = &f.role {
-        record["resources"] =
-            json!([{"uid": role, "name": crate::policy::role_name(role), "type": resource_type(role)}]);
+        record["resources"] = json!([{"uid": role, "name": crate::policy::role_name(role), "type": resource_type(role)}]);
     }
     if f.cloud.is_some() || f.account.is_some() {
         let mut cloud = json!({"provider": provider(f.cloud.as_deref())});

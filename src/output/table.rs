@@ -67,13 +67,20 @@ pub fn write_findings<W: Write>(w: &mut W, report: &Report, color: Color) -> io:
         .findings
         .iter()
         .map(|f| {
-            let who = f.repository.as_deref().or(f.subject.as_deref()).unwrap_or("-");
+            let who = f
+                .repository
+                .as_deref()
+                .or(f.subject.as_deref())
+                .unwrap_or("-");
             [
                 f.severity.as_str().to_string(),
                 f.time.map(format_time).unwrap_or_else(|| "-".into()),
                 cell(&f.rule, caps[2]),
                 cell(
-                    &f.role.as_deref().map(short_role).unwrap_or_else(|| "-".into()),
+                    &f.role
+                        .as_deref()
+                        .map(short_role)
+                        .unwrap_or_else(|| "-".into()),
                     caps[3],
                 ),
                 cell(who, caps[4]),
@@ -89,7 +96,11 @@ pub fn write_findings<W: Write>(w: &mut W, report: &Report, color: Color) -> io:
                 widths[i] = widths[i].max(UnicodeWidthStr::width(c.as_str()));
             }
         }
-        let line: Vec<String> = headers.iter().zip(&widths).map(|(h, &wd)| pad(h, wd)).collect();
+        let line: Vec<String> = headers
+            .iter()
+            .zip(&widths)
+            .map(|(h, &wd)| pad(h, wd))
+            .collect();
         writeln!(w, "{}", line.join("  ").trim_end())?;
         for (f, r) in report.findings.iter().zip(&rows) {
             let mut parts: Vec<String> = Vec::with_capacity(7);
@@ -148,7 +159,9 @@ pub fn write_summary<W: Write>(w: &mut W, report: &Report, color: Color) -> io::
         writeln!(
             w,
             "window: {} to {} ({} records outside it)",
-            s.since.map(format_time).unwrap_or_else(|| "the beginning".into()),
+            s.since
+                .map(format_time)
+                .unwrap_or_else(|| "the beginning".into()),
             s.until.map(format_time).unwrap_or_else(|| "the end".into()),
             s.inputs.records_outside_window
         )?;
@@ -166,7 +179,11 @@ pub fn write_summary<W: Write>(w: &mut W, report: &Report, color: Color) -> io::
         writeln!(w, "note: {}", terminal(note))?;
     }
     if !s.skipped_files.is_empty() {
-        writeln!(w, "skipped {}", plural(s.skipped_files.len(), "file", "files"))?;
+        writeln!(
+            w,
+            "skipped {}",
+            plural(s.skipped_files.len(), "file", "files")
+        )?;
     }
     if s.input_error_count > 0 {
         writeln!(
@@ -191,14 +208,21 @@ pub fn write_summary<W: Write>(w: &mut W, report: &Report, color: Color) -> io::
         )?;
     }
     if s.partial {
-        writeln!(w, "PARTIAL: the findings above cover only what could be read")?;
+        writeln!(
+            w,
+            "PARTIAL: the findings above cover only what could be read"
+        )?;
     }
     Ok(())
 }
 
 /// Any frame as aligned text, each cell capped at `max_cell` characters.
 pub fn write_frame<W: Write>(w: &mut W, df: &DataFrame, max_cell: usize) -> io::Result<()> {
-    let names: Vec<String> = df.get_column_names().iter().map(|n| cell(n, max_cell)).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| cell(n, max_cell))
+        .collect();
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         rows.push(
@@ -215,7 +239,10 @@ pub fn write_frame<W: Write>(w: &mut W, df: &DataFrame, max_cell: usize) -> io::
                 .collect(),
         );
     }
-    let mut widths: Vec<usize> = names.iter().map(|n| UnicodeWidthStr::width(n.as_str())).collect();
+    let mut widths: Vec<usize> = names
+        .iter()
+        .map(|n| UnicodeWidthStr::width(n.as_str()))
+        .collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
             widths[i] = widths[i].max(UnicodeWidthStr::width(c.as_str()));

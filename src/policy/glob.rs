@@ -34,7 +34,10 @@ impl Glob {
 
     /// Characters that are not wildcards: how specific the pattern is.
     pub fn literal_len(&self) -> usize {
-        self.pattern.chars().filter(|&c| c != '*' && c != '?').count()
+        self.pattern
+            .chars()
+            .filter(|&c| c != '*' && c != '?')
+            .count()
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -92,7 +95,9 @@ mod tests {
         assert!(Glob::new("refs/tags/v*").is_match("refs/tags/v1.2.3"));
         assert!(!Glob::new("refs/tags/v*").is_match("refs/heads/v1"));
         assert!(Glob::new("arn:aws:iam::*:role/deploy-?").is_match("arn:aws:iam::1:role/deploy-a"));
-        assert!(!Glob::new("arn:aws:iam::*:role/deploy-?").is_match("arn:aws:iam::1:role/deploy-ab"));
+        assert!(
+            !Glob::new("arn:aws:iam::*:role/deploy-?").is_match("arn:aws:iam::1:role/deploy-ab")
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ struct Seen<'a> {
 }
 
 fn seen<'a>(sessions: &[&'a Session], get: impl Fn(&'a Session) -> &'a Fact) -> Seen<'a> {
-    let mut values: Vec<&str> = sessions.iter().filter_map(|s| get(s).value.as_deref()).collect();
+    let mut values: Vec<&str> = sessions
+        .iter()
+        .filter_map(|s| get(s).value.as_deref())
+        .collect();
     let absent = sessions
         .iter()
         .filter(|s| get(s).value.is_none() && get(s).known)
@@ -121,7 +124,9 @@ pub fn learn(report: &Report, policy: &Policy) -> String {
             if sessions.len() == 1 { "" } else { "s" },
             quote(role)
         ));
-        let role_id = report.assumptions[sessions[0].assumption].role_id.as_deref();
+        let role_id = report.assumptions[sessions[0].assumption]
+            .role_id
+            .as_deref();
         let environments = seen(&sessions, |s| &s.environment);
         match policy.role_tier_for(role, role_id) {
             (Some(t), false) => out.push_str(&format!(
@@ -150,11 +155,19 @@ pub fn learn(report: &Report, policy: &Policy) -> String {
             }
         }
         let facts = [
-            ("repositories", seen(&sessions, |s| &s.repository), "repository"),
+            (
+                "repositories",
+                seen(&sessions, |s| &s.repository),
+                "repository",
+            ),
             ("refs", seen(&sessions, |s| &s.git_ref), "ref"),
             ("environments", environments, "environment"),
             ("events", seen(&sessions, |s| &s.trigger), "trigger"),
-            ("workflows", seen(&sessions, |s| &s.workflow_ref), "workflow"),
+            (
+                "workflows",
+                seen(&sessions, |s| &s.workflow_ref),
+                "workflow",
+            ),
         ];
         let n = sessions.len();
         for (key, fact, what) in facts {

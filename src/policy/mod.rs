@@ -125,7 +125,10 @@ pub struct Policy {
 }
 
 fn globs(patterns: &[&str]) -> Vec<Glob> {
-    patterns.iter().map(|p| Glob::new_case_insensitive(p)).collect()
+    patterns
+        .iter()
+        .map(|p| Glob::new_case_insensitive(p))
+        .collect()
 }
 
 impl Default for Policy {
@@ -267,9 +270,9 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
                 ))
             }
         };
-        let n: i64 = num
-            .parse()
-            .map_err(|_| format!("`{s}` is not a duration (a number must come before each unit)"))?;
+        let n: i64 = num.parse().map_err(|_| {
+            format!("`{s}` is not a duration (a number must come before each unit)")
+        })?;
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
@@ -333,7 +336,9 @@ impl Policy {
         let duration = |v: &Spanned<DurationValue>| -> Result<i64, PolicyError> {
             match v.get_ref() {
                 DurationValue::Seconds(n) if *n >= 0 => Ok(*n),
-                DurationValue::Seconds(n) => Err(invalid(v.span(), format!("duration {n} is negative"))),
+                DurationValue::Seconds(n) => {
+                    Err(invalid(v.span(), format!("duration {n} is negative")))
+                }
                 DurationValue::Text(t) => parse_duration(t).map_err(|r| invalid(v.span(), r)),
             }
         };
@@ -369,7 +374,11 @@ impl Policy {
                     &mut policy.settings.baseline_days,
                     "baseline_days",
                 ),
-                (&s.dormant_days, &mut policy.settings.dormant_days, "dormant_days"),
+                (
+                    &s.dormant_days,
+                    &mut policy.settings.dormant_days,
+                    "dormant_days",
+                ),
             ] {
                 if let Some(v) = value {
                     let days = *v.get_ref();
@@ -385,7 +394,9 @@ impl Policy {
             if let Some(b) = &s.default_branches {
                 policy.settings.default_branches = b
                     .iter()
-                    .map(|r| crate::model::refs::normalize_ref(r, Some("branch")).unwrap_or_default())
+                    .map(|r| {
+                        crate::model::refs::normalize_ref(r, Some("branch")).unwrap_or_default()
+                    })
                     .collect();
             }
         }
@@ -424,7 +435,9 @@ impl Policy {
                 None => None,
                 Some(list) => Some(
                     list.iter()
-                        .map(|c| Cidr::parse(c.get_ref()).map_err(|reason| invalid(c.span(), reason)))
+                        .map(|c| {
+                            Cidr::parse(c.get_ref()).map_err(|reason| invalid(c.span(), reason))
+                        })
                         .collect::<Result<Vec<_>, _>>()?,
                 ),
             };
@@ -432,7 +445,9 @@ impl Policy {
                 v.as_ref()
                     .map(|l| l.iter().map(|p| Glob::new_case_insensitive(p)).collect())
             };
-            let cs = |v: &Option<Vec<String>>| v.as_ref().map(|l| l.iter().map(|p| Glob::new(p)).collect());
+            let cs = |v: &Option<Vec<String>>| {
+                v.as_ref().map(|l| l.iter().map(|p| Glob::new(p)).collect())
+            };
             policy.roles.push(RoleRule {
                 pattern: Glob::new(r.pattern.get_ref()),
                 tier,
@@ -455,9 +470,10 @@ impl Policy {
             if g.issuer.get_ref().trim().is_empty() {
                 return Err(invalid(g.issuer.span(), "issuer is empty".into()));
             }
-            policy
-                .gcp_providers
-                .push((Glob::new(g.name.get_ref()), normalize_issuer(g.issuer.get_ref())));
+            policy.gcp_providers.push((
+                Glob::new(g.name.get_ref()),
+                normalize_issuer(g.issuer.get_ref()),
+            ));
         }
         if let Some(s) = &file.sensitive_actions {
             let parse = |list: &Vec<Spanned<String>>| {
@@ -586,7 +602,9 @@ max_session_duration = "15m"
         let p = Policy::parse("rolecall.toml", EXAMPLE).unwrap();
         assert_eq!(p.settings.failure_burst_window, 600);
         assert_eq!(p.issuers[0].audiences, vec!["sts.amazonaws.com"]);
-        let r = p.role_rule("arn:aws:iam::111111111111:role/deploy-prod").unwrap();
+        let r = p
+            .role_rule("arn:aws:iam::111111111111:role/deploy-prod")
+            .unwrap();
         assert_eq!(r.tier, Some(Tier::Production));
         assert_eq!(r.max_session_duration, Some(900));
         assert!(p.role_rule("arn:aws:iam::1:role/other").is_none());
@@ -602,7 +620,10 @@ max_session_duration = "15m"
         let e = Policy::parse("p.toml", "[[role]]\nmatch = \"x\"\ntier = \"prodd\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 3") && e.contains("unknown tier `prodd`"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("unknown tier `prodd`"),
+            "{e}"
+        );
 
         let e = Policy::parse(
             "p.toml",
@@ -615,9 +636,14 @@ max_session_duration = "15m"
         let e = Policy::parse("p.toml", "[[role]]\nmatch = \"x\"\nrepos = []\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 3") && e.contains("unknown field `repos`"), "{e}");
+        assert!(
+            e.contains("line 3") && e.contains("unknown field `repos`"),
+            "{e}"
+        );
 
-        let e = Policy::parse("p.toml", "[settings\n").unwrap_err().to_string();
+        let e = Policy::parse("p.toml", "[settings\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 1"), "{e}");
 
         let e = Policy::parse("p.toml", "[sensitive_actions]\nadd = [\"CreateUser\"]\n")
@@ -695,7 +721,10 @@ max_session_duration = "15m"
         let e = Policy::parse("p", "[[gcp_provider]]\nname = \"github\"\nissuer = \"x\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 2") && e.contains("workloadIdentityPools"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("workloadIdentityPools"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
     ("iam.amazonaws.com", "PutUserPolicy", "policy-write"),
     ("iam.amazonaws.com", "PutGroupPolicy", "policy-write"),
     ("iam.amazonaws.com", "CreatePolicyVersion", "policy-write"),
-    ("iam.amazonaws.com", "SetDefaultPolicyVersion", "policy-write"),
+    (
+        "iam.amazonaws.com",
+        "SetDefaultPolicyVersion",
+        "policy-write",
+    ),
     (
         "iam.amazonaws.com",
         "DeleteRolePermissionsBoundary",
@@ -41,7 +45,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
     ),
     ("iam.amazonaws.com", "UpdateAssumeRolePolicy", "trust-write"),
     ("iam.amazonaws.com", "CreateRole", "trust-write"),
-    ("iam.amazonaws.com", "CreateOpenIDConnectProvider", "trust-write"),
+    (
+        "iam.amazonaws.com",
+        "CreateOpenIDConnectProvider",
+        "trust-write",
+    ),
     (
         "iam.amazonaws.com",
         "UpdateOpenIDConnectProviderThumbprint",
@@ -58,7 +66,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
     ("cloudtrail.amazonaws.com", "StopLogging", "audit-tampering"),
     ("cloudtrail.amazonaws.com", "DeleteTrail", "audit-tampering"),
     ("cloudtrail.amazonaws.com", "UpdateTrail", "audit-tampering"),
-    ("cloudtrail.amazonaws.com", "PutEventSelectors", "audit-tampering"),
+    (
+        "cloudtrail.amazonaws.com",
+        "PutEventSelectors",
+        "audit-tampering",
+    ),
     (
         "cloudtrail.amazonaws.com",
         "PutInsightSelectors",
@@ -75,8 +87,16 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
         "audit-tampering",
     ),
     ("ec2.amazonaws.com", "DeleteFlowLogs", "audit-tampering"),
-    ("guardduty.amazonaws.com", "DeleteDetector", "audit-tampering"),
-    ("guardduty.amazonaws.com", "UpdateDetector", "audit-tampering"),
+    (
+        "guardduty.amazonaws.com",
+        "DeleteDetector",
+        "audit-tampering",
+    ),
+    (
+        "guardduty.amazonaws.com",
+        "UpdateDetector",
+        "audit-tampering",
+    ),
     (
         "guardduty.amazonaws.com",
         "DisassociateFromMasterAccount",
@@ -98,7 +118,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
         "DeleteConfigurationRecorder",
         "audit-tampering",
     ),
-    ("config.amazonaws.com", "DeleteDeliveryChannel", "audit-tampering"),
+    (
+        "config.amazonaws.com",
+        "DeleteDeliveryChannel",
+        "audit-tampering",
+    ),
     (
         "securityhub.amazonaws.com",
         "DisableSecurityHub",
@@ -111,7 +135,11 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
         "audit-tampering",
     ),
     // AWS: key destruction.
-    ("kms.amazonaws.com", "ScheduleKeyDeletion", "key-destruction"),
+    (
+        "kms.amazonaws.com",
+        "ScheduleKeyDeletion",
+        "key-destruction",
+    ),
     ("kms.amazonaws.com", "DisableKey", "key-destruction"),
     ("kms.amazonaws.com", "PutKeyPolicy", "key-destruction"),
     // GCP.
@@ -281,7 +309,10 @@ pub fn catalogue(add: &[(String, String)], remove: &[(String, String)]) -> Vec<S
         })
         .collect();
     for (service, action) in add {
-        if !out.iter().any(|x| &x.service == service && &x.action == action) {
+        if !out
+            .iter()
+            .any(|x| &x.service == service && &x.action == action)
+        {
             out.push(SensitiveAction {
                 service: service.clone(),
                 action: action.clone(),
@@ -289,6 +320,10 @@ pub fn catalogue(add: &[(String, String)], remove: &[(String, String)]) -> Vec<S
             });
         }
     }
-    out.retain(|x| !remove.iter().any(|(s, a)| &x.service == s && &x.action == a));
+    out.retain(|x| {
+        !remove
+            .iter()
+            .any(|(s, a)| &x.service == s && &x.action == a)
+    });
     out
 }

@@ -53,7 +53,10 @@ pub struct Suppression {
 impl Suppression {
     pub fn matches(&self, f: &Finding) -> bool {
         self.rule.as_ref().is_none_or(|r| r == &f.rule)
-            && self.fingerprint.as_ref().is_none_or(|fp| fp == &f.fingerprint)
+            && self
+                .fingerprint
+                .as_ref()
+                .is_none_or(|fp| fp == &f.fingerprint)
             && self
                 .role
                 .as_ref()
@@ -148,7 +151,8 @@ pub(super) fn compile(
                 if fp.len() != 32 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(invalid(
                         s.span(),
-                        "a fingerprint is 32 hexadecimal digits (see a finding's `fingerprint`)".into(),
+                        "a fingerprint is 32 hexadecimal digits (see a finding's `fingerprint`)"
+                            .into(),
                     ));
                 }
             }
@@ -161,10 +165,15 @@ pub(super) fn compile(
                 until: until_date,
                 origin: format!("{path}:{}", line_col(text, span.start).0),
             };
-            if s.rule.is_none() && s.fingerprint.is_none() && s.role.is_none() && s.subject.is_none() {
+            if s.rule.is_none()
+                && s.fingerprint.is_none()
+                && s.role.is_none()
+                && s.subject.is_none()
+            {
                 return Err(invalid(
                     span,
-                    "a [[suppress]] must say what it accepts: fingerprint, rule, role or subject".into(),
+                    "a [[suppress]] must say what it accepts: fingerprint, rule, role or subject"
+                        .into(),
                 ));
             }
             Ok(s)
@@ -253,7 +262,10 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(e.contains("fill in the reason") && e.contains("line 3"), "{e}");
+        assert!(
+            e.contains("fill in the reason") && e.contains("line 3"),
+            "{e}"
+        );
         let e = parse("[[suppress]]\nfingerprint = \"abc\"\nreason = \"ok\"\nuntil = 2030-01-01\n")
             .unwrap_err()
             .to_string();

@@ -82,7 +82,9 @@ fn draw(
             ))
             .map_err(|e| e.to_string())?
             .label(s.name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()

@@ -137,12 +137,18 @@ fn timeline_chart(t: &Timeline, by_tier: bool, width: u32) -> String {
                 (|b: &Bucket| b.production) as fn(&Bucket) -> u64,
             ),
             ("staging", charts::STAGING, |b: &Bucket| b.staging),
-            ("development", charts::DEVELOPMENT, |b: &Bucket| b.development),
+            ("development", charts::DEVELOPMENT, |b: &Bucket| {
+                b.development
+            }),
             ("tier unknown", charts::UNKNOWN, |b: &Bucket| b.unknown),
         ] {
             let values = pick(f);
             if values.iter().any(|&v| v > 0) {
-                series.push(Series { name, color, values });
+                series.push(Series {
+                    name,
+                    color,
+                    values,
+                });
             }
         }
     } else {
@@ -193,7 +199,11 @@ fn finding_row(out: &mut String, f: &ReportFinding) {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Array(items) => items
                 .iter()
-                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             serde_json::Value::Null => continue,
@@ -215,7 +225,10 @@ fn value_list(out: &mut String, role: &RoleSection, kind: &str, label: &str, val
         if i > 0 {
             out.push_str(", ");
         }
-        let new = role.new_values.iter().any(|n| n.kind == kind && &n.value == v);
+        let new = role
+            .new_values
+            .iter()
+            .any(|n| n.kind == kind && &n.value == v);
         if new {
             let _ = write!(
                 out,
@@ -369,7 +382,9 @@ pub fn render(doc: &Document) -> String {
     }
 
     // Activity.
-    out.push_str("<section id=\"activity\"><h2>Exchanges over time, by tier</h2>\n<div class=\"chart\">");
+    out.push_str(
+        "<section id=\"activity\"><h2>Exchanges over time, by tier</h2>\n<div class=\"chart\">",
+    );
     out.push_str(&timeline_chart(&doc.timeline, true, 1100));
     let _ = writeln!(
         out,
@@ -382,7 +397,11 @@ pub fn render(doc: &Document) -> String {
     );
 
     // Roles.
-    let _ = writeln!(out, "<section id=\"roles\"><h2>Roles ({})</h2>", doc.roles.len());
+    let _ = writeln!(
+        out,
+        "<section id=\"roles\"><h2>Roles ({})</h2>",
+        doc.roles.len()
+    );
     for r in &doc.roles {
         let _ = write!(
             out,
@@ -434,10 +453,18 @@ pub fn render(doc: &Document) -> String {
                     charts::MEDIUM,
                     t.runs.iter().map(|r| r.medium as u64).collect(),
                 ),
-                ("low", charts::LOW, t.runs.iter().map(|r| r.low as u64).collect()),
+                (
+                    "low",
+                    charts::LOW,
+                    t.runs.iter().map(|r| r.low as u64).collect(),
+                ),
             ]
             .into_iter()
-            .map(|(name, color, values)| Series { name, color, values })
+            .map(|(name, color, values)| Series {
+                name,
+                color,
+                values,
+            })
             .collect();
             out.push_str("<h3>Findings per run</h3><div class=\"chart\">");
             out.push_str(&charts::lines(&labels, &series, 900, 220));
@@ -505,9 +532,15 @@ pub fn render(doc: &Document) -> String {
         "<dt>records</dt><dd>{} ({} bytes), {} events</dd>",
         i.records, i.bytes, i.events
     );
-    let _ = writeln!(out, "<dt>input errors</dt><dd>{}</dd></dl>", i.input_error_count);
+    let _ = writeln!(
+        out,
+        "<dt>input errors</dt><dd>{}</dd></dl>",
+        i.input_error_count
+    );
     if !i.input_errors.is_empty() {
-        out.push_str("<table><thead><tr><th>File</th><th>Where</th><th>Why</th></tr></thead><tbody>\n");
+        out.push_str(
+            "<table><thead><tr><th>File</th><th>Where</th><th>Why</th></tr></thead><tbody>\n",
+        );
         for e in &i.input_errors {
             let _ = writeln!(
                 out,

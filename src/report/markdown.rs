@@ -53,7 +53,11 @@ fn busiest(t: &Timeline) -> String {
         Some(b) if b.total() + b.failed > 0 => {
             format!(
                 "busiest {}: {} exchanges, {} failed",
-                if t.bucket_seconds < 86_400 { "hour" } else { "day" },
+                if t.bucket_seconds < 86_400 {
+                    "hour"
+                } else {
+                    "day"
+                },
                 b.total(),
                 b.failed
             ) + &format!(" (from {})", format_time(b.start))
@@ -130,7 +134,10 @@ pub fn render(doc: &Document) -> String {
     let sm = &doc.summary;
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(out, "| exchanges | failed | sessions | critical | high | medium | low | info | new | resolved | input errors |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let dash = |v: Option<usize>| v.map_or("–".to_string(), |n| n.to_string());
     let _ = writeln!(
         out,
@@ -185,7 +192,11 @@ pub fn render(doc: &Document) -> String {
                         serde_json::Value::String(s) => s.clone(),
                         serde_json::Value::Array(items) => items
                             .iter()
-                            .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
                             .collect::<Vec<_>>()
                             .join(", "),
                         other => other.to_string(),
@@ -254,7 +265,12 @@ pub fn render(doc: &Document) -> String {
         }
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-    for b in doc.timeline.buckets.iter().filter(|b| b.total() + b.failed > 0) {
+    for b in doc
+        .timeline
+        .buckets
+        .iter()
+        .filter(|b| b.total() + b.failed > 0)
+    {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
@@ -274,7 +290,10 @@ pub fn render(doc: &Document) -> String {
         let _ = writeln!(
             out,
             "Tier {} · {} exchanges, {} failed · {} sessions · {} findings · {}\n",
-            r.tier.as_deref().map(md).unwrap_or_else(|| "unknown".into()),
+            r.tier
+                .as_deref()
+                .map(md)
+                .unwrap_or_else(|| "unknown".into()),
             r.exchanges,
             r.failed_exchanges,
             r.sessions,
@@ -350,9 +369,17 @@ pub fn render(doc: &Document) -> String {
     let _ = writeln!(
         out,
         "- sources: {}",
-        i.sources.iter().map(|s| md(s)).collect::<Vec<_>>().join(", ")
+        i.sources
+            .iter()
+            .map(|s| md(s))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let _ = writeln!(out, "- files: {} read, {} skipped", i.files, i.files_skipped);
+    let _ = writeln!(
+        out,
+        "- files: {} read, {} skipped",
+        i.files, i.files_skipped
+    );
     let _ = writeln!(
         out,
         "- records: {} ({} bytes), {} events",

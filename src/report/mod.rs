@@ -321,8 +321,9 @@ impl Document {
         let r = cx.report;
         let sm = &r.summary;
         let width = bucket_seconds(&cx.window);
-        let tier_of =
-            |role: &str, role_id: Option<&str>| cx.policy.role_tier_for(role, role_id).0.map(|t| t.as_str());
+        let tier_of = |role: &str, role_id: Option<&str>| {
+            cx.policy.role_tier_for(role, role_id).0.map(|t| t.as_str())
+        };
         let timeline = Timeline {
             bucket_seconds: width,
             buckets: buckets(
@@ -376,7 +377,12 @@ impl Document {
                     .collect();
                 let role_id = exchanges.iter().find_map(|a| a.role_id.as_deref());
                 let mut seen: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-                for v in cx.observations.role_values.iter().filter(|v| v.role == role) {
+                for v in cx
+                    .observations
+                    .role_values
+                    .iter()
+                    .filter(|v| v.role == role)
+                {
                     seen.entry(v.kind).or_default().insert(v.value.clone());
                 }
                 let mut take = |k: &str| sorted(seen.remove(k).unwrap_or_default());
@@ -445,7 +451,12 @@ impl Document {
         let mut resolved: Vec<ResolvedFinding> = cx
             .memory
             .as_ref()
-            .map(|m| m.resolved.iter().map(|p| ResolvedFinding::from(*p)).collect())
+            .map(|m| {
+                m.resolved
+                    .iter()
+                    .map(|p| ResolvedFinding::from(*p))
+                    .collect()
+            })
             .unwrap_or_default();
         // Most severe first, then by when they were last seen.
         let rank = |s: &str| s.parse::<Severity>().map_or(0, |s| s as u8);

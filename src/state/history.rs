@@ -104,9 +104,11 @@ pub fn load(
     let e = err(path);
     let mut h = History {
         replaced: tx
-            .query_row("SELECT id FROM runs WHERE window_key = ?1", [window_key], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM runs WHERE window_key = ?1",
+                [window_key],
+                |r| r.get(0),
+            )
             .map(Some)
             .or_else(|x| match x {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -134,7 +136,10 @@ pub fn load(
         .map_err(&e)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(&e)?;
-    h.coverage = runs.iter().map(|r| (r.window_start, r.window_end)).collect();
+    h.coverage = runs
+        .iter()
+        .map(|r| (r.window_start, r.window_end))
+        .collect();
     h.earlier = runs
         .into_iter()
         .filter(|r| r.window_start < window_start)
@@ -184,7 +189,10 @@ pub fn load(
         .map_err(&e)?;
     for row in rows {
         let (workflow, action, first) = row.map_err(&e)?;
-        let earliest = h.workflow_first_seen.entry(workflow.clone()).or_insert(first);
+        let earliest = h
+            .workflow_first_seen
+            .entry(workflow.clone())
+            .or_insert(first);
         *earliest = (*earliest).min(first);
         h.workflow_actions.insert((workflow, action), first);
     }

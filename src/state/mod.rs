@@ -35,7 +35,11 @@ pub enum StateError {
     #[error("{path}: the state file is damaged ({reason}); keep it for inspection and point --state at a new file")]
     Corrupt { path: String, reason: String },
     #[error("{path}: written by a newer rolecall (schema version {found}; this one knows up to {known}); upgrade rolecall")]
-    TooNew { path: String, found: i64, known: i64 },
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("{path}: another rolecall run is writing this state file; gave up after {waited} s (see --lock-timeout)")]
     Busy { path: String, waited: u64 },
     #[error("{path}: {reason}")]

@@ -149,7 +149,8 @@ pub fn write(
 ) -> Result<i64, StateError> {
     let e = |x: rusqlite::Error| super::classify(path, x, std::time::Duration::ZERO);
     if let Some(old) = history.replaced {
-        tx.execute("DELETE FROM runs WHERE id = ?1", [old]).map_err(e)?;
+        tx.execute("DELETE FROM runs WHERE id = ?1", [old])
+            .map_err(e)?;
     }
     tx.execute(
         "INSERT INTO runs (window_key, started_at, finished_at, window_start, window_end, inputs, policy,
@@ -384,9 +385,10 @@ pub fn trends(
         )
         .map_err(e)?;
     let counted: Vec<(i64, i64, i64)> = stmt
-        .query_map(params![first_day * DAY, (until.div_euclid(DAY) + 1) * DAY], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_map(
+            params![first_day * DAY, (until.div_euclid(DAY) + 1) * DAY],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(e)?
         .collect::<Result<_, _>>()
         .map_err(e)?;
@@ -394,12 +396,18 @@ pub fn trends(
     let start = counted.first().map_or(first_day, |c| c.0);
     let mut days_out = Vec::new();
     for d in start..=until.div_euclid(DAY) {
-        let (n, failed) = counted.iter().find(|c| c.0 == d).map_or((0, 0), |c| (c.1, c.2));
+        let (n, failed) = counted
+            .iter()
+            .find(|c| c.0 == d)
+            .map_or((0, 0), |c| (c.1, c.2));
         days_out.push(DayTrend {
             day: crate::model::time::format_time(d * DAY)[..10].to_string(),
             exchanges: n,
             failed,
         });
     }
-    Ok(Trends { runs, days: days_out })
+    Ok(Trends {
+        runs,
+        days: days_out,
+    })
 }

@@ -24,7 +24,9 @@ use super::condition::{has_wildcard, Truth};
 use super::context::{key_prefix, Context, ASSUME_WEB_IDENTITY};
 use super::evaluate::{action_matches, statement_applies};
 use super::policy_doc::{BaseOp, Condition, Effect, PolicyDocument, Qualifier, Statement};
-use crate::model::subject::{issuer_from_provider_arn, normalize_issuer, provider_from_issuer, Provider};
+use crate::model::subject::{
+    issuer_from_provider_arn, normalize_issuer, provider_from_issuer, Provider,
+};
 
 /// The pseudo issuer of a statement trusting `Federated: "*"` with no
 /// provider-specific condition keys: no real token carries its keys.
@@ -118,7 +120,11 @@ pub fn web_statements(doc: &PolicyDocument) -> Vec<WebStatement<'_>> {
             continue;
         }
         let Some(p) = &st.principal else { continue };
-        let mut values: Vec<String> = p.of_type("Federated").iter().map(|s| s.to_string()).collect();
+        let mut values: Vec<String> = p
+            .of_type("Federated")
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if p.is_everyone() {
             values.push("*".into());
         }
@@ -201,7 +207,11 @@ fn instantiate(value: &str, fill: &str) -> String {
         return v;
     }
     let mut out = String::new();
-    for ch in value.replace("${*}", "\u{1}").replace("${?}", "\u{2}").chars() {
+    for ch in value
+        .replace("${*}", "\u{1}")
+        .replace("${?}", "\u{2}")
+        .chars()
+    {
         match ch {
             '*' => out.push_str(fill),
             '?' => out.push('x'),
@@ -286,8 +296,8 @@ impl Prober<'_> {
             .principal
             .starts_with("arn:")
             .then_some(self.trusted.principal.as_str());
-        let ctx =
-            Context::for_claims(&self.trusted.issuer, arn, claims).with_account(self.account.as_deref());
+        let ctx = Context::for_claims(&self.trusted.issuer, arn, claims)
+            .with_account(self.account.as_deref());
         let vars = self.doc.variables_enabled();
         if statement_applies(self.st, &ctx, vars).0 != Truth::True {
             return false;
@@ -321,7 +331,8 @@ impl Prober<'_> {
         let (git_ref, event, env) = match run {
             Run::Ref(r) => (r.clone(), "push", None),
             Run::Env(e) => (
-                self.friendly("ref").unwrap_or_else(|| "refs/heads/main".into()),
+                self.friendly("ref")
+                    .unwrap_or_else(|| "refs/heads/main".into()),
                 "push",
                 Some(e.clone()),
             ),
@@ -450,7 +461,12 @@ pub struct Breadth {
 }
 
 /// Probes one statement for one trusted provider.
-pub fn breadth(doc: &PolicyDocument, st: &Statement, trusted: &Trusted, account: Option<&str>) -> Breadth {
+pub fn breadth(
+    doc: &PolicyDocument,
+    st: &Statement,
+    trusted: &Trusted,
+    account: Option<&str>,
+) -> Breadth {
     let conds = claim_conditions(st, &trusted.issuer);
     let mut friendly = Map::new();
     for (claim, c) in conds.iter().filter(|(_, c)| is_positive(c)) {
@@ -495,7 +511,11 @@ pub fn breadth(doc: &PolicyDocument, st: &Statement, trusted: &Trusted, account:
     // The runs to try for a repository: the statement's own contexts, the
     // default branch, an environment.
     let mut runs = vec![
-        Run::Ref(prober.friendly("ref").unwrap_or_else(|| "refs/heads/main".into())),
+        Run::Ref(
+            prober
+                .friendly("ref")
+                .unwrap_or_else(|| "refs/heads/main".into()),
+        ),
         Run::Env(
             prober
                 .friendly("environment")
@@ -507,10 +527,14 @@ pub fn breadth(doc: &PolicyDocument, st: &Statement, trusted: &Trusted, account:
         for v in &c.values {
             let v = instantiate(v, "");
             if let Some(i) = v.find(":ref:") {
-                runs.push(Run::Ref(v[i + 5..].split(':').next().unwrap_or("").to_string()));
+                runs.push(Run::Ref(
+                    v[i + 5..].split(':').next().unwrap_or("").to_string(),
+                ));
             }
             if let Some(i) = v.find(":environment:") {
-                runs.push(Run::Env(v[i + 13..].split(':').next().unwrap_or("").to_string()));
+                runs.push(Run::Env(
+                    v[i + 13..].split(':').next().unwrap_or("").to_string(),
+                ));
             }
         }
     }
@@ -629,7 +653,11 @@ impl Breadth {
 /// formats. `wildcards` says whether `*` and `?` are wildcards
 /// (`StringLike`) or literal characters (`StringEquals`). `None` when the
 /// provider's formats are not known (a generic issuer).
-pub fn subject_format_known(provider: Option<Provider>, pattern: &str, wildcards: bool) -> Option<bool> {
+pub fn subject_format_known(
+    provider: Option<Provider>,
+    pattern: &str,
+    wildcards: bool,
+) -> Option<bool> {
     let wild = |t: &str| wildcards && (t.contains('*'));
     let tokens: Vec<&str> = pattern.split(':').collect();
     match provider? {
@@ -644,7 +672,8 @@ pub fn subject_format_known(provider: Option<Provider>, pattern: &str, wildcards
                     i += 1;
                     continue;
                 }
-                if !crate::model::subject::GITHUB_SUBJECT_KEYS.contains(&t) || i + 1 >= tokens.len() {
+                if !crate::model::subject::GITHUB_SUBJECT_KEYS.contains(&t) || i + 1 >= tokens.len()
+                {
                     return Some(false);
                 }
                 let v = tokens[i + 1];
@@ -703,7 +732,9 @@ pub fn subject_format_known(provider: Option<Provider>, pattern: &str, wildcards
         Provider::Buildkite | Provider::HcpTerraform => {
             Some(wild(tokens[0]) || (tokens[0] == "organization" && tokens.len() > 2))
         }
-        Provider::Kubernetes => Some(wild(tokens[0]) || pattern.starts_with("system:serviceaccount:")),
+        Provider::Kubernetes => {
+            Some(wild(tokens[0]) || pattern.starts_with("system:serviceaccount:"))
+        }
         Provider::Generic => None,
     }
 }
@@ -843,7 +874,10 @@ mod tests {
             Some(true)
         );
         assert_eq!(subject_format_known(gh, "repo:acme/*", true), Some(true));
-        assert_eq!(subject_format_known(gh, "repo:acme/web:*", false), Some(false));
+        assert_eq!(
+            subject_format_known(gh, "repo:acme/web:*", false),
+            Some(false)
+        );
         assert_eq!(
             subject_format_known(gh, "acme/web:ref:refs/heads/main", false),
             Some(false)
@@ -858,11 +892,19 @@ mod tests {
         );
         let gl = Some(Provider::Gitlab);
         assert_eq!(
-            subject_format_known(gl, "project_path:acme/infra:ref_type:branch:ref:main", false),
+            subject_format_known(
+                gl,
+                "project_path:acme/infra:ref_type:branch:ref:main",
+                false
+            ),
             Some(true)
         );
         assert_eq!(
-            subject_format_known(gl, "project_path:acme/infra:ref_type:branches:ref:main", false),
+            subject_format_known(
+                gl,
+                "project_path:acme/infra:ref_type:branches:ref:main",
+                false
+            ),
             Some(false)
         );
         assert_eq!(subject_format_known(None, "anything", false), None);

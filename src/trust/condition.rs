@@ -53,7 +53,9 @@ fn compile(value: &str, like: bool, vars: bool, ctx: &Context) -> Option<Vec<Tok
                     "*" | "?" | "$" => out.push(Tok::Lit(inner.chars().next().unwrap_or('$'))),
                     _ => {
                         let (key, default) = match inner.split_once(',') {
-                            Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_string())),
+                            Some((k, d)) => {
+                                (k.trim(), Some(d.trim().trim_matches('\'').to_string()))
+                            }
                             None => (inner.trim(), None),
                         };
                         let resolved = match ctx.state(key) {
@@ -195,11 +197,14 @@ pub fn evaluate(c: &Condition, ctx: &Context, vars: bool) -> (Truth, String) {
                 )
             }
         };
-        let holds = c.values.iter().any(|v| match v.to_ascii_lowercase().as_str() {
-            "true" => !present,
-            "false" => present,
-            _ => false,
-        });
+        let holds = c
+            .values
+            .iter()
+            .any(|v| match v.to_ascii_lowercase().as_str() {
+                "true" => !present,
+                "false" => present,
+                _ => false,
+            });
         let what = if present { "present" } else { "absent" };
         return (
             if holds { Truth::True } else { Truth::False },
@@ -218,9 +223,15 @@ pub fn evaluate(c: &Condition, ctx: &Context, vars: bool) -> (Truth, String) {
                 (true, "...IfExists holds when the key is missing")
             } else {
                 match op.qualifier {
-                    Some(Qualifier::ForAllValues) => (true, "ForAllValues holds when the key is missing"),
-                    Some(Qualifier::ForAnyValue) => (false, "ForAnyValue fails when the key is missing"),
-                    None if op.base.negated() => (true, "a negated operator holds when the key is missing"),
+                    Some(Qualifier::ForAllValues) => {
+                        (true, "ForAllValues holds when the key is missing")
+                    }
+                    Some(Qualifier::ForAnyValue) => {
+                        (false, "ForAnyValue fails when the key is missing")
+                    }
+                    None if op.base.negated() => {
+                        (true, "a negated operator holds when the key is missing")
+                    }
                     None => (false, "the key is missing"),
                 }
             };

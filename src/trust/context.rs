@@ -82,7 +82,11 @@ impl Context {
     /// Every string, number or boolean claim becomes a key, arrays become
     /// multi-valued keys; as AWS does, `aud` holds `azp` when the token has
     /// one, and `oaud` the original audience.
-    pub fn for_claims(issuer: &str, provider_arn: Option<&str>, claims: &Map<String, Value>) -> Context {
+    pub fn for_claims(
+        issuer: &str,
+        provider_arn: Option<&str>,
+        claims: &Map<String, Value>,
+    ) -> Context {
         let mut ctx = Context::new(issuer, provider_arn);
         ctx.complete = true;
         for (name, value) in claims {

@@ -74,7 +74,10 @@ fn federated_matches(value: &str, ctx: &Context) -> bool {
         return false;
     }
     match (
-        value.starts_with("arn:").then(|| account_of_arn(value)).flatten(),
+        value
+            .starts_with("arn:")
+            .then(|| account_of_arn(value))
+            .flatten(),
         &ctx.account,
     ) {
         (Some(a), Some(b)) => &a == b,
@@ -83,7 +86,10 @@ fn federated_matches(value: &str, ctx: &Context) -> bool {
 }
 
 fn principals_match(p: &Principals, ctx: &Context) -> bool {
-    p.is_everyone() || p.of_type("Federated").iter().any(|v| federated_matches(v, ctx))
+    p.is_everyone()
+        || p.of_type("Federated")
+            .iter()
+            .any(|v| federated_matches(v, ctx))
 }
 
 /// Whether one statement applies to the request, and why (not).
@@ -109,7 +115,10 @@ pub fn statement_applies(st: &Statement, ctx: &Context, vars: bool) -> (Truth, S
         (None, None) => false,
     };
     if !action_ok {
-        return (Truth::False, format!("{label} does not cover {}", ctx.action));
+        return (
+            Truth::False,
+            format!("{label} does not cover {}", ctx.action),
+        );
     }
     let mut unknown = Vec::new();
     let mut held = Vec::new();
@@ -197,7 +206,8 @@ mod tests {
     use serde_json::{json, Value};
 
     const GH: &str = "https://token.actions.githubusercontent.com";
-    const GH_ARN: &str = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+    const GH_ARN: &str =
+        "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
 
     /// A one-statement GitHub trust policy with the given condition block.
     fn gh_doc(condition: Value) -> String {
@@ -238,7 +248,13 @@ mod tests {
         reason: &'static str,
     }
 
-    fn case(name: &'static str, doc: String, ctx: Context, want: Outcome, reason: &'static str) -> Case {
+    fn case(
+        name: &'static str,
+        doc: String,
+        ctx: Context,
+        want: Outcome,
+        reason: &'static str,
+    ) -> Case {
         Case {
             name,
             doc,
@@ -260,8 +276,9 @@ mod tests {
                 json!({"sub": "repo:acme/web:pull_request", "ref": "refs/pull/7/merge", "event_name": "pull_request"}),
             )
         };
-        let env =
-            |e: &str| gh_claims(json!({"sub": format!("repo:acme/web:environment:{e}"), "environment": e}));
+        let env = |e: &str| {
+            gh_claims(json!({"sub": format!("repo:acme/web:environment:{e}"), "environment": e}))
+        };
         let c = |v: Value| gh_doc(v);
         vec![
             // --- StringEquals

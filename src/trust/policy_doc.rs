@@ -243,7 +243,11 @@ fn sorted(v: &Value) -> Value {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
         other => other.clone(),
@@ -268,14 +272,17 @@ pub fn url_decode(s: &str) -> Result<String, String> {
                 }
                 _ => {
                     let bad: String = s[i..].chars().take(3).collect();
-                    return Err(format!("bad URL-encoding at offset {i}: `{bad}` is not %XX"));
+                    return Err(format!(
+                        "bad URL-encoding at offset {i}: `{bad}` is not %XX"
+                    ));
                 }
             }
         }
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|e| format!("bad URL-encoding: the decoded bytes are not UTF-8 ({e})"))
+    String::from_utf8(out)
+        .map_err(|e| format!("bad URL-encoding: the decoded bytes are not UTF-8 ({e})"))
 }
 
 /// Parses a document given as text: plain JSON or URL-encoded JSON.
@@ -293,8 +300,8 @@ pub fn parse_policy_text(text: &str) -> Result<PolicyDocument, String> {
             "the policy document is neither JSON nor URL-encoded JSON (starts with `{preview}`)"
         ));
     };
-    let value: Value =
-        serde_json::from_str(json).map_err(|e| format!("the policy document is not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| format!("the policy document is not valid JSON: {e}"))?;
     parse_policy_value(&value)
 }
 
@@ -304,7 +311,12 @@ pub fn parse_policy_value(value: &Value) -> Result<PolicyDocument, String> {
     let obj = match value {
         Value::String(s) => return parse_policy_text(s),
         Value::Object(o) => o,
-        other => return Err(format!("the policy document is {}, not an object", kind(other))),
+        other => {
+            return Err(format!(
+                "the policy document is {}, not an object",
+                kind(other)
+            ))
+        }
     };
     let version = match get_ci(obj, "Version") {
         None => None,
@@ -315,7 +327,12 @@ pub fn parse_policy_value(value: &Value) -> Result<PolicyDocument, String> {
         None => return Err("the policy document has no `Statement`".into()),
         Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
         Some(v @ Value::Object(_)) => vec![v],
-        Some(other) => return Err(format!("`Statement` is {}, not a list or object", kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "`Statement` is {}, not a list or object",
+                kind(other)
+            ))
+        }
     };
     let statements = statements
         .into_iter()
@@ -406,7 +423,9 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, String> {
     let not_principal = get_ci(obj, "NotPrincipal")
         .map(|p| parse_principals(p, "NotPrincipal"))
         .transpose()?;
-    let action = get_ci(obj, "Action").map(|a| strings(a, "Action")).transpose()?;
+    let action = get_ci(obj, "Action")
+        .map(|a| strings(a, "Action"))
+        .transpose()?;
     let not_action = get_ci(obj, "NotAction")
         .map(|a| strings(a, "NotAction"))
         .transpose()?;
@@ -416,7 +435,10 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, String> {
         Some(Value::Object(ops)) => {
             for (op, keys) in ops {
                 let Value::Object(keys) = keys else {
-                    return Err(format!("`Condition.{op}` is {}, not a map of keys", kind(keys)));
+                    return Err(format!(
+                        "`Condition.{op}` is {}, not a map of keys",
+                        kind(keys)
+                    ));
                 };
                 let operator = Operator::parse(op);
                 for (key, values) in keys {
@@ -530,12 +552,14 @@ mod tests {
 
     #[test]
     fn canonical_form_ignores_key_order() {
-        let a =
-            parse_policy_text(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*"}]}"#)
-                .unwrap();
-        let b =
-            parse_policy_text(r#"{"Statement":[{"Action":"*","Effect":"Allow"}],"Version":"2012-10-17"}"#)
-                .unwrap();
+        let a = parse_policy_text(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*"}]}"#,
+        )
+        .unwrap();
+        let b = parse_policy_text(
+            r#"{"Statement":[{"Action":"*","Effect":"Allow"}],"Version":"2012-10-17"}"#,
+        )
+        .unwrap();
         assert_eq!(a.canonical(), b.canonical());
     }
 }

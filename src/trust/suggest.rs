@@ -101,7 +101,10 @@ pub fn tighten(doc: &PolicyDocument, used: &[Used]) -> (Value, Vec<String>) {
             }
         }
     }
-    (json!({"Version": "2012-10-17", "Statement": statements}), notes)
+    (
+        json!({"Version": "2012-10-17", "Statement": statements}),
+        notes,
+    )
 }
 
 /// The suggestion for a role, from its observed use; `None` when no

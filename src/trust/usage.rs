@@ -125,13 +125,15 @@ fn exchanges_of<'a>(
 
 /// The issuer of an exchange: recorded, else implied by the subject.
 fn issuer_of(a: &Assumption) -> Option<String> {
-    a.issuer
-        .clone()
-        .or_else(|| match a.subject.as_deref().and_then(provider_from_subject) {
-            Some(Provider::GithubActions) => Some("https://token.actions.githubusercontent.com".into()),
+    a.issuer.clone().or_else(
+        || match a.subject.as_deref().and_then(provider_from_subject) {
+            Some(Provider::GithubActions) => {
+                Some("https://token.actions.githubusercontent.com".into())
+            }
             Some(Provider::Gitlab) => Some("https://gitlab.com".into()),
             _ => None,
-        })
+        },
+    )
 }
 
 /// The evaluation context of one exchange.
@@ -139,7 +141,9 @@ pub fn exchange_context(a: &Assumption, claims: Option<&TokenClaims>) -> Option<
     let issuer = issuer_of(a)?;
     let sub = a.subject.as_deref()?;
     let arn = a.provider_arn.as_deref().filter(|p| p.starts_with("arn:"));
-    let ctx = match claims.and_then(|c| serde_json::from_str::<Map<String, Value>>(&c.claims_json).ok()) {
+    let ctx = match claims
+        .and_then(|c| serde_json::from_str::<Map<String, Value>>(&c.claims_json).ok())
+    {
         Some(map) => Context::for_claims(&issuer, arn, &map),
         None => Context::for_subject(&issuer, arn, sub, a.audience.as_deref()),
     };
@@ -182,8 +186,15 @@ pub fn role_usage(
                     Some("sub") if analyze::is_positive(c) => {
                         subjects.extend(c.values.iter().map(|v| format!("{} {v}", c.operator.raw)))
                     }
-                    Some("aud") if analyze::is_positive(c) => audiences.extend(c.values.iter().cloned()),
-                    _ => other.push(format!("{} {} {}", c.operator.raw, c.key, c.values.join(", "))),
+                    Some("aud") if analyze::is_positive(c) => {
+                        audiences.extend(c.values.iter().cloned())
+                    }
+                    _ => other.push(format!(
+                        "{} {} {}",
+                        c.operator.raw,
+                        c.key,
+                        c.values.join(", ")
+                    )),
                 }
             }
             admits.push(Admits {
@@ -201,8 +212,13 @@ pub fn role_usage(
     // Observed subjects, in order of first use.
     let mut observed: Vec<Observed> = Vec::new();
     for (i, a) in exchanges_of(history, assumptions) {
-        let Some(sub) = a.subject.clone() else { continue };
-        let joined = matches.get(i).and_then(|m| m.claims).and_then(|c| claims.get(c));
+        let Some(sub) = a.subject.clone() else {
+            continue;
+        };
+        let joined = matches
+            .get(i)
+            .and_then(|m| m.claims)
+            .and_then(|c| claims.get(c));
         let verdict = match exchange_context(a, joined) {
             Some(ctx) => evaluate(doc, &ctx),
             None => Verdict {
@@ -284,18 +300,19 @@ pub fn role_usage(
             if item.starts_with("pull requests") && pr_used {
                 continue;
             }
-            let note = if item.starts_with("every repository of") || item == "repositories of any owner" {
-                let mut r = repos.clone();
-                r.sort();
-                r.dedup();
-                if r.is_empty() {
-                    String::new()
+            let note =
+                if item.starts_with("every repository of") || item == "repositories of any owner" {
+                    let mut r = repos.clone();
+                    r.sort();
+                    r.dedup();
+                    if r.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (used: {})", r.join(", "))
+                    }
                 } else {
-                    format!(" (used: {})", r.join(", "))
-                }
-            } else {
-                String::new()
-            };
+                    String::new()
+                };
             unused.push(format!("{}: {item}{note}", st.label()));
         }
     }

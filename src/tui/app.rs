@@ -338,7 +338,9 @@ impl App {
                     self.mode = Mode::ExportPrompt;
                 }
             }
-            Action::NextMatch | Action::PrevMatch => self.step_match(matches!(action, Action::NextMatch)),
+            Action::NextMatch | Action::PrevMatch => {
+                self.step_match(matches!(action, Action::NextMatch))
+            }
             Action::CycleSort | Action::ReverseSort => {
                 if let Some(k) = self.current_table() {
                     let n = table::source(self.data.as_ref()?, k).columns().len();
@@ -377,9 +379,11 @@ impl App {
             | Action::End
             | Action::ScrollUp
             | Action::ScrollDown => self.navigate(&action),
-            Action::Left | Action::Right => {
-                self.timeline_step(if matches!(action, Action::Left) { -1 } else { 1 })
-            }
+            Action::Left | Action::Right => self.timeline_step(if matches!(action, Action::Left) {
+                -1
+            } else {
+                1
+            }),
             Action::Click { row, .. } => self.click(row),
             Action::Enter => return self.enter(),
             Action::Raw => return self.raw(),
@@ -452,9 +456,11 @@ impl App {
         if !matches!(self.screen(), Screen::Timeline) {
             return;
         }
-        let (_, buckets) = timeline::buckets(&data.exchanges, self.timeline_zoom, self.timeline_group);
+        let (_, buckets) =
+            timeline::buckets(&data.exchanges, self.timeline_zoom, self.timeline_group);
         let last = buckets.len().saturating_sub(1) as isize;
-        self.timeline_cursor = (self.timeline_cursor as isize + delta).clamp(0, last.max(0)) as usize;
+        self.timeline_cursor =
+            (self.timeline_cursor as isize + delta).clamp(0, last.max(0)) as usize;
         let visible = timeline::visible_buckets(self.width, buckets.len());
         if self.timeline_cursor < self.timeline_offset {
             self.timeline_offset = self.timeline_cursor;
@@ -571,7 +577,9 @@ impl App {
             return;
         }
         let matches = match (self.screen().clone(), &self.data) {
-            (Screen::Table(k), Some(data)) => self.table(k).search(table::source(data, k).as_ref(), &term),
+            (Screen::Table(k), Some(data)) => {
+                self.table(k).search(table::source(data, k).as_ref(), &term)
+            }
             (Screen::Detail { lines, .. }, _) => {
                 let t = term.to_lowercase();
                 lines
@@ -640,7 +648,9 @@ impl App {
     }
 
     fn apply_filter(&mut self, text: &str) {
-        let Some(k) = self.current_table() else { return };
+        let Some(k) = self.current_table() else {
+            return;
+        };
         match Filter::parse(text) {
             Ok(f) => {
                 self.table_mut(k).filter = f;
@@ -662,7 +672,11 @@ impl App {
         match self.screen() {
             Screen::Table(k) => {
                 let src = table::source(data, *k);
-                let mut names: Vec<String> = src.columns().iter().map(|c| c.name.to_lowercase()).collect();
+                let mut names: Vec<String> = src
+                    .columns()
+                    .iter()
+                    .map(|c| c.name.to_lowercase())
+                    .collect();
                 let extra = *k == TableKind::Findings;
                 if extra {
                     names.push("message".into());
@@ -672,7 +686,8 @@ impl App {
                     .order
                     .iter()
                     .map(|&r| {
-                        let mut row: Vec<String> = (0..src.columns().len()).map(|c| src.cell(r, c)).collect();
+                        let mut row: Vec<String> =
+                            (0..src.columns().len()).map(|c| src.cell(r, c)).collect();
                         if extra {
                             row.push(data.findings[r].message.clone());
                         }
@@ -722,7 +737,11 @@ impl App {
         );
         let contents = match format {
             ExportFormat::Csv => {
-                let mut out = names.iter().map(|n| csv_field(n)).collect::<Vec<_>>().join(",");
+                let mut out = names
+                    .iter()
+                    .map(|n| csv_field(n))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 out.push('\n');
                 for r in &rows {
                     out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));

@@ -26,7 +26,10 @@ fn opt(s: Option<&str>) -> String {
 /// `2025-05-14 10:05:54` (UTC), or empty.
 pub fn short_time(t: Option<Micros>) -> String {
     match t {
-        Some(t) => format_time(t).replace('T', " ").trim_end_matches('Z').to_string(),
+        Some(t) => format_time(t)
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .to_string(),
         None => String::new(),
     }
 }
@@ -150,7 +153,10 @@ impl Data {
             .iter()
             .enumerate()
             .map(|(fi, f)| {
-                let session = f.session_key.as_deref().and_then(|k| key_index.get(k).copied());
+                let session = f
+                    .session_key
+                    .as_deref()
+                    .and_then(|k| key_index.get(k).copied());
                 if let Some(si) = session {
                     findings_by_session.entry(si).or_default().push(fi);
                 }
@@ -164,7 +170,8 @@ impl Data {
             .map(|(si, s)| {
                 let a = &report.assumptions[s.assumption];
                 let own = findings_by_session.get(&si);
-                let worst = own.and_then(|v| v.iter().map(|&fi| report.findings[fi].severity).max());
+                let worst =
+                    own.and_then(|v| v.iter().map(|&fi| report.findings[fi].severity).max());
                 let role = s
                     .role_arn
                     .as_deref()
@@ -268,7 +275,11 @@ impl Data {
             if let Some(t) = a.time {
                 exchanges.push(ExchangePoint {
                     time: t,
-                    tier: if tier.is_empty() { "unknown".into() } else { tier },
+                    tier: if tier.is_empty() {
+                        "unknown".into()
+                    } else {
+                        tier
+                    },
                     role: role.clone(),
                     failed: !a.succeeded(),
                 });
@@ -317,7 +328,8 @@ impl Data {
             findings_by_session,
             ranks: Default::default(),
         };
-        let ranks = TableKind::ALL.map(|k| super::table::ranks(super::table::source(&data, k).as_ref()));
+        let ranks =
+            TableKind::ALL.map(|k| super::table::ranks(super::table::source(&data, k).as_ref()));
         data.ranks = ranks;
         data
     }

@@ -54,7 +54,10 @@ fn kv(out: &mut Vec<Line>, width: usize, key: &str, value: impl Into<String>) {
     let value = value.into();
     let mut parts = wrap(&value, width.saturating_sub(21));
     if parts.len() > MAX_LINES {
-        let cut: usize = parts[MAX_LINES - 1..].iter().map(|p| p.chars().count()).sum();
+        let cut: usize = parts[MAX_LINES - 1..]
+            .iter()
+            .map(|p| p.chars().count())
+            .sum();
         parts.truncate(MAX_LINES - 1);
         parts.push(format!("… {cut} more characters (r: the raw event)"));
     }
@@ -80,7 +83,11 @@ fn evidence_text(f: &Finding) -> String {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Array(items) => items
                     .iter()
-                    .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 other => other.to_string(),
@@ -126,7 +133,10 @@ fn finding_lines(out: &mut Vec<Line>, findings: &[&Finding], width: usize) {
         Tone::Heading,
     ));
     if findings.is_empty() {
-        out.push(Line::text("  none: this session broke no rule", Tone::Muted));
+        out.push(Line::text(
+            "  none: this session broke no rule",
+            Tone::Muted,
+        ));
     }
     for f in findings {
         out.push(Line {
@@ -144,7 +154,10 @@ fn finding_lines(out: &mut Vec<Line>, findings: &[&Finding], width: usize) {
         }
         let ev = evidence_text(f);
         if !ev.is_empty() {
-            for (i, l) in wrap(&safe(&ev), width.saturating_sub(22)).into_iter().enumerate() {
+            for (i, l) in wrap(&safe(&ev), width.saturating_sub(22))
+                .into_iter()
+                .enumerate()
+            {
                 let lead = if i == 0 {
                     "           evidence: "
                 } else {
@@ -193,17 +206,29 @@ fn call_line(
         .unwrap_or_default();
     Line {
         parts: vec![
-            (format!("  {mark} "), if flagged { Tone::Flagged } else { tone }),
+            (
+                format!("  {mark} "),
+                if flagged { Tone::Flagged } else { tone },
+            ),
             (format!("{:<19}  ", short_time(ev.time_of(i))), tone),
             (
-                format!("{} ", fit(&safe(ev.str(ev.service[i]).unwrap_or("")), service_w)),
+                format!(
+                    "{} ",
+                    fit(&safe(ev.str(ev.service[i]).unwrap_or("")), service_w)
+                ),
                 tone,
             ),
             (
-                format!("{} ", fit(&safe(ev.str(ev.action[i]).unwrap_or("")), action_w)),
+                format!(
+                    "{} ",
+                    fit(&safe(ev.str(ev.action[i]).unwrap_or("")), action_w)
+                ),
                 if flagged { Tone::Flagged } else { tone },
             ),
-            (fit(&safe(ip), 15), if foreign { Tone::Foreign } else { tone }),
+            (
+                fit(&safe(ip), 15),
+                if foreign { Tone::Foreign } else { tone },
+            ),
             (
                 if ev.via_service(i) {
                     "  (AWS service)".into()
@@ -225,7 +250,10 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
     let a = &r.assumptions[s.assumption];
     let ev = &r.events;
     let mut out = Vec::new();
-    out.push(Line::text(format!("Session {}", safe(&s.key)), Tone::Heading));
+    out.push(Line::text(
+        format!("Session {}", safe(&s.key)),
+        Tone::Heading,
+    ));
     kv(
         &mut out,
         width,
@@ -246,13 +274,19 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
         &mut out,
         width,
         "issuer",
-        a.issuer.as_deref().map(safe).unwrap_or_else(|| "unknown".into()),
+        a.issuer
+            .as_deref()
+            .map(safe)
+            .unwrap_or_else(|| "unknown".into()),
     );
     kv(
         &mut out,
         width,
         "subject",
-        a.subject.as_deref().map(safe).unwrap_or_else(|| "unknown".into()),
+        a.subject
+            .as_deref()
+            .map(safe)
+            .unwrap_or_else(|| "unknown".into()),
     );
     kv(
         &mut out,
@@ -285,15 +319,24 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
         "run",
         format!(
             "{} attempt {}",
-            s.run_id.as_deref().map(safe).unwrap_or_else(|| "unknown".into()),
-            s.run_attempt.as_deref().map(safe).unwrap_or_else(|| "?".into())
+            s.run_id
+                .as_deref()
+                .map(safe)
+                .unwrap_or_else(|| "unknown".into()),
+            s.run_attempt
+                .as_deref()
+                .map(safe)
+                .unwrap_or_else(|| "?".into())
         ),
     );
     kv(
         &mut out,
         width,
         "actor",
-        s.actor.as_deref().map(safe).unwrap_or_else(|| "unknown".into()),
+        s.actor
+            .as_deref()
+            .map(safe)
+            .unwrap_or_else(|| "unknown".into()),
     );
     kv(
         &mut out,
@@ -382,11 +425,18 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
                 format!(
                     "{} on {}",
                     run.jobs,
-                    run.runners.iter().map(|r| safe(r)).collect::<Vec<_>>().join(", ")
+                    run.runners
+                        .iter()
+                        .map(|r| safe(r))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
-        None => out.push(Line::text("  no workflow_job payload for this run", Tone::Muted)),
+        None => out.push(Line::text(
+            "  no workflow_job payload for this run",
+            Tone::Muted,
+        )),
     }
     out.push(Line::text("", Tone::Normal));
 
@@ -421,7 +471,14 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
             }
         }
         let is_flagged = ev.event_id_of(i).is_some_and(|id| flagged.contains(id));
-        out.push(call_line(ev, i, a.source_ip.as_deref(), is_flagged, after, width));
+        out.push(call_line(
+            ev,
+            i,
+            a.source_ip.as_deref(),
+            is_flagged,
+            after,
+            width,
+        ));
     }
     if s.activity.is_empty() {
         out.push(Line::text("  none in the input", Tone::Muted));
@@ -433,7 +490,10 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
 /// burst, a replayed token).
 pub fn finding(data: &Data, fi: usize, width: usize) -> Vec<Line> {
     let f = &data.report.findings[fi];
-    let mut out = vec![Line::text(format!("Finding {}", safe(&f.rule)), Tone::Heading)];
+    let mut out = vec![Line::text(
+        format!("Finding {}", safe(&f.rule)),
+        Tone::Heading,
+    )];
     kv(&mut out, width, "severity", f.severity.as_str());
     kv(&mut out, width, "time", short_time(f.time));
     kv(
@@ -495,7 +555,10 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         "records",
         format!(
             "{} ({} bytes); {} outside --since/--until, {} not API calls",
-            sm.inputs.records, sm.inputs.bytes, sm.inputs.records_outside_window, sm.inputs.records_skipped
+            sm.inputs.records,
+            sm.inputs.bytes,
+            sm.inputs.records_outside_window,
+            sm.inputs.records_skipped
         ),
     );
     kv(&mut out, width, "events", sm.events.to_string());
@@ -526,7 +589,10 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
     if sm.partial {
         out.push(Line {
             parts: vec![
-                (format!("  {:<18}", "PARTIAL"), Tone::Severity(Severity::Critical)),
+                (
+                    format!("  {:<18}", "PARTIAL"),
+                    Tone::Severity(Severity::Critical),
+                ),
                 (
                     "some input could not be read; the findings cover only the rest".into(),
                     Tone::Severity(Severity::Critical),
@@ -601,7 +667,10 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         Tone::Heading,
     ));
     if sm.unchecked.is_empty() {
-        out.push(Line::text("  every rule could judge every session", Tone::Muted));
+        out.push(Line::text(
+            "  every rule could judge every session",
+            Tone::Muted,
+        ));
     }
     for u in &sm.unchecked {
         out.push(Line {
@@ -615,7 +684,12 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
             out.push(Line::text(format!("    {l}"), Tone::Normal));
         }
         if !u.examples.is_empty() {
-            let ex = u.examples.iter().map(|e| safe(e)).collect::<Vec<_>>().join(", ");
+            let ex = u
+                .examples
+                .iter()
+                .map(|e| safe(e))
+                .collect::<Vec<_>>()
+                .join(", ");
             for l in wrap(&format!("e.g. {ex}"), width.saturating_sub(6)) {
                 out.push(Line::text(format!("    {l}"), Tone::Muted));
             }
@@ -625,7 +699,10 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         out.push(Line::text("", Tone::Normal));
         out.push(Line::text("Notes", Tone::Heading));
         for n in &sm.notes {
-            for (i, l) in wrap(&safe(n), width.saturating_sub(6)).into_iter().enumerate() {
+            for (i, l) in wrap(&safe(n), width.saturating_sub(6))
+                .into_iter()
+                .enumerate()
+            {
                 out.push(Line::text(
                     format!("{}{l}", if i == 0 { "  - " } else { "    " }),
                     Tone::Normal,
@@ -634,7 +711,10 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         }
     }
     out.push(Line::text("", Tone::Normal));
-    out.push(Line::text(format!("Input errors ({errors})"), Tone::Heading));
+    out.push(Line::text(
+        format!("Input errors ({errors})"),
+        Tone::Heading,
+    ));
     if sm.input_errors.is_empty() {
         out.push(Line::text("  every record was read", Tone::Muted));
     }

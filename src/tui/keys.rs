@@ -10,7 +10,10 @@ use super::app::Mode;
 
 /// The key map, for the help overlay and the README.
 pub const HELP: &[(&str, &str)] = &[
-    ("1 2 3 4 5  Tab", "findings, sessions, roles, timeline, summary"),
+    (
+        "1 2 3 4 5  Tab",
+        "findings, sessions, roles, timeline, summary",
+    ),
     ("↑ ↓  j k", "move"),
     ("PgUp PgDn  Ctrl-b Ctrl-f", "page"),
     ("Home End  g G", "first, last"),

@@ -84,7 +84,13 @@ pub fn run(
         };
         match app.update(action) {
             None => {}
-            Some(Effect::Quit) => return Ok(if ctrl_c { Ending::Interrupted } else { Ending::Quit }),
+            Some(Effect::Quit) => {
+                return Ok(if ctrl_c {
+                    Ending::Interrupted
+                } else {
+                    Ending::Quit
+                })
+            }
             Some(Effect::LoadRaw { index, title }) => {
                 let result = match &app.data {
                     Some(data) => raw(data, index),

@@ -407,7 +407,9 @@ impl TableView {
     /// they lack) rows are compared directly.
     pub fn refresh(&mut self, src: &dyn Source, ranks: &[Vec<u32>]) {
         let keep = self.selected_row();
-        let mut order: Vec<usize> = (0..src.len()).filter(|&r| src.matches(r, &self.filter)).collect();
+        let mut order: Vec<usize> = (0..src.len())
+            .filter(|&r| src.matches(r, &self.filter))
+            .collect();
         let (col, desc) = (self.sort, self.descending);
         match ranks.get(col).filter(|r| r.len() == src.len()) {
             // Ties keep row order both ways, as a stable sort would.
@@ -471,7 +473,8 @@ mod tests {
 
     #[test]
     fn filters_parse() {
-        let f = Filter::parse("sev:high+ rule:drift role:Prod account:1111 has:findings ASIA key").unwrap();
+        let f = Filter::parse("sev:high+ rule:drift role:Prod account:1111 has:findings ASIA key")
+            .unwrap();
         assert_eq!(f.severity, Some((Severity::High, true)));
         assert_eq!(f.rule.as_deref(), Some("drift"));
         assert_eq!(f.role.as_deref(), Some("prod"));

@@ -148,7 +148,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         },
     }
     frame.render_widget(Paragraph::new(status_line(app)), status);
-    frame.render_widget(Paragraph::new(footer_line(app, &theme, footer.width)), footer);
+    frame.render_widget(
+        Paragraph::new(footer_line(app, &theme, footer.width)),
+        footer,
+    );
     if app.mode == Mode::Help {
         draw_help(frame, &theme, area);
     }
@@ -165,7 +168,13 @@ fn active_tab(app: &App) -> usize {
     }
 }
 
-const TABS: [&str; 5] = ["1 Findings", "2 Sessions", "3 Roles", "4 Timeline", "5 Summary"];
+const TABS: [&str; 5] = [
+    "1 Findings",
+    "2 Sessions",
+    "3 Roles",
+    "4 Timeline",
+    "5 Summary",
+];
 
 fn width_of(spans: &[Span]) -> usize {
     spans
@@ -209,7 +218,9 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         if sm.partial {
             right.push(Span::styled(
                 "PARTIAL (see 5)".to_string(),
-                theme.severity(Severity::Critical).add_modifier(Modifier::BOLD),
+                theme
+                    .severity(Severity::Critical)
+                    .add_modifier(Modifier::BOLD),
             ));
             right.push(Span::raw("  "));
         }
@@ -287,11 +298,17 @@ fn status_line(app: &App) -> String {
     match &app.mode {
         Mode::Search(s) => return format!("/{s}█"),
         Mode::Filter(s) => return format!("filter: {s}█"),
-        Mode::ExportPrompt => return "export this view as (j)son or (c)sv? (any other key cancels)".into(),
+        Mode::ExportPrompt => {
+            return "export this view as (j)son or (c)sv? (any other key cancels)".into()
+        }
         _ => {}
     }
     if let Some(s) = &app.search {
-        let pos = if s.matches.is_empty() { 0 } else { s.current + 1 };
+        let pos = if s.matches.is_empty() {
+            0
+        } else {
+            s.current + 1
+        };
         return format!(
             "/{}   match {pos} of {}   (n next, N previous, Esc clears)",
             s.term,
@@ -322,7 +339,9 @@ fn footer_line<'a>(app: &App, theme: &Theme, width: u16) -> TextLine<'a> {
             "t tier/role",
             "e export",
         ],
-        Screen::Detail { .. } if app.screen().is_summary() => &["↑↓ scroll", "/ search", "e export"],
+        Screen::Detail { .. } if app.screen().is_summary() => {
+            &["↑↓ scroll", "/ search", "e export"]
+        }
         Screen::Detail { .. } => &["r/Enter raw event", "/ search", "Esc back", "e export"],
         Screen::Raw { .. } => &["↑↓ scroll", "/ search", "Esc back", "e export"],
     };
@@ -349,7 +368,10 @@ fn footer_line<'a>(app: &App, theme: &Theme, width: u16) -> TextLine<'a> {
     spans.push(Span::raw(text));
     let used = width_of(&spans) + tail.len();
     spans.push(Span::raw(" ".repeat((width as usize).saturating_sub(used))));
-    spans.push(Span::styled(tail, Style::default().add_modifier(Modifier::BOLD)));
+    spans.push(Span::styled(
+        tail,
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
     TextLine::from(spans)
 }
 
@@ -412,7 +434,9 @@ fn widths(min_max: &[(u16, u16)], wanted: &[usize], width: u16) -> Vec<usize> {
     if total <= extra {
         return targets;
     }
-    (0..n).map(|i| mins[i] + deficits[i] * extra / total).collect()
+    (0..n)
+        .map(|i| mins[i] + deficits[i] * extra / total)
+        .collect()
 }
 
 fn draw_table(frame: &mut Frame, app: &App, theme: &Theme, kind: TableKind, area: Rect) {
@@ -420,7 +444,13 @@ fn draw_table(frame: &mut Frame, app: &App, theme: &Theme, kind: TableKind, area
     let src = table::source(data, kind);
     let v = app.table(kind);
     let height = table_rows(app.height).min(area.height.saturating_sub(1) as usize);
-    let visible: Vec<usize> = v.order.iter().skip(v.offset).take(height).copied().collect();
+    let visible: Vec<usize> = v
+        .order
+        .iter()
+        .skip(v.offset)
+        .take(height)
+        .copied()
+        .collect();
     let cols = src.columns();
     let cells: Vec<Vec<String>> = visible
         .iter()
@@ -479,7 +509,9 @@ fn draw_table(frame: &mut Frame, app: &App, theme: &Theme, kind: TableKind, area
             }
             let style = match (c, src.severity(r)) {
                 (0, Some(s)) if kind == TableKind::Findings => theme.severity(s),
-                (table::SESSION_FINDINGS_COLUMN, Some(s)) if kind == TableKind::Sessions => theme.severity(s),
+                (table::SESSION_FINDINGS_COLUMN, Some(s)) if kind == TableKind::Sessions => {
+                    theme.severity(s)
+                }
                 _ => Style::default(),
             };
             spans.push(Span::styled(fit(&row[c], width), style));
@@ -495,7 +527,8 @@ fn draw_table(frame: &mut Frame, app: &App, theme: &Theme, kind: TableKind, area
 
 fn draw_timeline(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some(data) = &app.data else { return };
-    let (series, buckets) = timeline::buckets(&data.exchanges, app.timeline_zoom, app.timeline_group);
+    let (series, buckets) =
+        timeline::buckets(&data.exchanges, app.timeline_zoom, app.timeline_group);
     if buckets.is_empty() {
         frame.render_widget(
             Paragraph::new("  no exchanges with a time").style(theme.muted()),
@@ -558,14 +591,24 @@ fn draw_timeline(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         } else {
             Color::Red
         };
-        frame.render_widget(Sparkline::default().data(&columns).style(theme.fg(color)), chart);
+        frame.render_widget(
+            Sparkline::default().data(&columns).style(theme.fg(color)),
+            chart,
+        );
         y += band_h;
     }
     // The time axis: where the shown buckets start and end.
-    if let (Some(first), Some(last), true) = (shown.first(), shown.last(), y < area.y + area.height) {
+    if let (Some(first), Some(last), true) = (shown.first(), shown.last(), y < area.y + area.height)
+    {
         let (from, to) = (short_time(Some(first.start)), short_time(Some(last.end)));
-        let gap = (chart_w as usize).saturating_sub(from.len() + to.len()).max(2);
-        let axis = format!("{}{from}{}{to}", " ".repeat(label_w as usize), " ".repeat(gap));
+        let gap = (chart_w as usize)
+            .saturating_sub(from.len() + to.len())
+            .max(2);
+        let axis = format!(
+            "{}{from}{}{to}",
+            " ".repeat(label_w as usize),
+            " ".repeat(gap)
+        );
         frame.render_widget(
             Paragraph::new(axis).style(theme.muted()),
             Rect::new(area.x, y, area.width, 1),

@@ -31,20 +31,28 @@ fn cloudtrail_body() -> Vec<u8> {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                if !path.to_string_lossy().contains("Digest") && !path.to_string_lossy().contains("Insight") {
+                if !path.to_string_lossy().contains("Digest")
+                    && !path.to_string_lossy().contains("Insight")
+                {
                     stack.push(path);
                 }
             } else if path.to_string_lossy().ends_with(".json.gz") {
                 let raw = std::fs::read(&path).unwrap();
                 let mut text = String::new();
-                std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut text)
-                    .unwrap();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::MultiGzDecoder::new(&raw[..]),
+                    &mut text,
+                )
+                .unwrap();
                 let doc: Value = serde_json::from_str(&text).unwrap();
                 records.extend(doc["Records"].as_array().cloned().unwrap_or_default());
             }
         }
     }
-    assert!(!records.is_empty(), "the sample logs hold CloudTrail records");
+    assert!(
+        !records.is_empty(),
+        "the sample logs hold CloudTrail records"
+    );
     let mut out: Vec<Value> = Vec::new();
     let mut size = 0;
     let mut round = 0u32;
@@ -67,7 +75,9 @@ fn cloudtrail_body() -> Vec<u8> {
         }
         round += 1;
     }
-    serde_json::json!({ "Records": out }).to_string().into_bytes()
+    serde_json::json!({ "Records": out })
+        .to_string()
+        .into_bytes()
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -156,7 +166,8 @@ fn join(c: &mut Criterion) {
 
 fn detect(c: &mut Criterion) {
     let logs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-    let policy = rolecall::policy::Policy::load(&logs.join("rolecall.toml").to_string_lossy()).unwrap();
+    let policy =
+        rolecall::policy::Policy::load(&logs.join("rolecall.toml").to_string_lossy()).unwrap();
     let cfg = rolecall::pipeline::Config {
         sources: vec![logs.to_string_lossy().to_string()],
         policy,

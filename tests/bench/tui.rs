@@ -32,8 +32,10 @@ fn ts(secs: i64) -> String {
 }
 
 fn write_corpus(dir: &std::path::Path, sessions: usize) {
-    let mut trail = std::io::BufWriter::new(std::fs::File::create(dir.join("trail.ndjson")).unwrap());
-    let mut claims = std::io::BufWriter::new(std::fs::File::create(dir.join("claims.ndjson")).unwrap());
+    let mut trail =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("trail.ndjson")).unwrap());
+    let mut claims =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("claims.ndjson")).unwrap());
     let issuer = "token.actions.githubusercontent.com";
     for i in 0..sessions {
         let account = if i % 3 == 0 {
@@ -170,7 +172,10 @@ fn main() {
         engine.as_secs_f64(),
         build.as_secs_f64() * 1e3
     );
-    assert!(data.sessions.len() >= sessions, "every exchange is a session");
+    assert!(
+        data.sessions.len() >= sessions,
+        "every exchange is a session"
+    );
 
     let (w, h) = (200, 50);
     let mut app = App::with_data(data, w, h, true);
@@ -198,7 +203,13 @@ fn main() {
         "End / Home",
         &mut app,
         &mut terminal,
-        &mut |i| vec![if i % 2 == 0 { Action::End } else { Action::Home }],
+        &mut |i| {
+            vec![if i % 2 == 0 {
+                Action::End
+            } else {
+                Action::Home
+            }]
+        },
         200,
     );
     measure(
@@ -243,7 +254,13 @@ fn main() {
         "Enter session detail, Esc",
         &mut app,
         &mut terminal,
-        &mut |i| vec![if i % 2 == 0 { Action::Enter } else { Action::Back }],
+        &mut |i| {
+            vec![if i % 2 == 0 {
+                Action::Enter
+            } else {
+                Action::Back
+            }]
+        },
         200,
     );
     app.update(Action::Show(Tab::Findings));

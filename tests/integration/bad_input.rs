@@ -210,7 +210,10 @@ fn every_envelope_field_with_the_wrong_type_costs_one_record() {
     assert_good_intact(&b);
     let ids = ids(&b);
     for ok in &expected_good {
-        assert!(ids.contains(ok), "{ok}: the record after the bad ones was read");
+        assert!(
+            ids.contains(ok),
+            "{ok}: the record after the bad ones was read"
+        );
     }
     for e in &b.errors {
         let text = e.to_string();
@@ -229,10 +232,18 @@ fn symlink_loops_fifos_and_unreadable_files_in_a_walk() {
     std::os::unix::fs::symlink(d.path(), sub.join("loop")).unwrap();
     std::os::unix::fs::symlink("/proc/self/mem", d.path().join("unreadable.json")).unwrap();
     let fifo = d.path().join("pipe.json");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let b = d.read(&IngestOptions::default());
     assert_good_intact(&b);
-    assert_eq!(ids(&b).len(), 2, "the loop does not read the good file twice");
+    assert_eq!(
+        ids(&b).len(),
+        2,
+        "the loop does not read the good file twice"
+    );
     let skipped: Vec<String> = b
         .skipped_files
         .iter()
@@ -257,9 +268,12 @@ fn symlink_loops_fifos_and_unreadable_files_in_a_walk() {
             writeln!(f, "{}", event("from-fifo")).unwrap();
         })
     };
-    let b = ingest(&[fifo.to_string_lossy().to_string()], &IngestOptions::default())
-        .unwrap()
-        .batch;
+    let b = ingest(
+        &[fifo.to_string_lossy().to_string()],
+        &IngestOptions::default(),
+    )
+    .unwrap()
+    .batch;
     writer.join().unwrap();
     assert_eq!(ids(&b), vec!["from-fifo"]);
 
@@ -348,7 +362,11 @@ fn ctrl_c_stops_a_scan_promptly_with_130() {
     );
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
-    assert!(out.is_empty(), "nothing written: {}", &out[..out.len().min(200)]);
+    assert!(
+        out.is_empty(),
+        "nothing written: {}",
+        &out[..out.len().min(200)]
+    );
 }
 
 #[test]
@@ -382,7 +400,9 @@ fn ctrl_c_during_a_report_leaves_the_state_untouched() {
     let before = std::fs::read(&state).unwrap();
     std::fs::remove_file(&out).unwrap();
 
-    let child = run(&["--since", "2025-05-13T00:00:00Z"], "2000").spawn().unwrap();
+    let child = run(&["--since", "2025-05-13T00:00:00Z"], "2000")
+        .spawn()
+        .unwrap();
     let journal = d.path().join("state.db-journal");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !journal.exists() {

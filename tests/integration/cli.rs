@@ -24,7 +24,11 @@ fn json(o: &std::process::Output) -> Value {
 fn memory_rules_are_refused_by_scan_with_a_pointer_to_report() {
     let o = sample_scan(&["--rules", "first-seen-subject"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("rolecall report --state"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rolecall report --state"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -34,7 +38,10 @@ fn scanning_the_sample_logs_finds_every_detection_and_fails() {
     let doc = json(&o);
     assert_eq!(doc["version"], 1);
     let findings = doc["findings"].as_array().unwrap();
-    let mut rules: Vec<&str> = findings.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let mut rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     rules.sort();
     rules.dedup();
     // Every rule but those that need a state's history or suppressions, and
@@ -58,7 +65,11 @@ fn scanning_the_sample_logs_finds_every_detection_and_fails() {
         if let Some(q) = queries.iter().find(|q| q.id == f["rule"]) {
             // (A field may be absent, which is part of the identity; an
             // evidence key the query does not produce is a typo.)
-            for k in q.identity.iter().filter_map(|f| f.strip_prefix("evidence.")) {
+            for k in q
+                .identity
+                .iter()
+                .filter_map(|f| f.strip_prefix("evidence."))
+            {
                 assert!(
                     f["evidence"].get(k).is_some(),
                     "{}: identity names evidence.{k}, which the query does not produce: {f}",
@@ -233,11 +244,17 @@ fn input_errors_are_reported_and_strict_makes_them_fatal() {
         err.contains("broken.json: record 0: `eventTime` should be a string, found a number"),
         "{err}"
     );
-    assert!(err.contains("broken.json: line 1: the JSON ends early"), "{err}");
+    assert!(
+        err.contains("broken.json: line 1: the JSON ends early"),
+        "{err}"
+    );
     let doc = json(&o);
     assert_eq!(doc["summary"]["input_error_count"], 2);
     assert_eq!(doc["summary"]["input_errors"][0]["location"]["record"], 0);
-    assert_eq!(doc["summary"]["sessions"], 1, "the good file was read in full");
+    assert_eq!(
+        doc["summary"]["sessions"], 1,
+        "the good file was read in full"
+    );
 
     let o = rolecall(&["scan", path, "--format", "json", "--strict"]);
     assert_eq!(o.status.code(), Some(2));
@@ -288,15 +305,26 @@ fn a_malformed_policy_is_exit_two_with_its_line() {
 fn bad_arguments_are_exit_two() {
     assert_eq!(rolecall(&["scan"]).status.code(), Some(2));
     assert_eq!(
-        rolecall(&["scan", ".", "--fail-on", "urgent"]).status.code(),
+        rolecall(&["scan", ".", "--fail-on", "urgent"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(
-        rolecall(&["scan", ".", "--since", "last tuesday"]).status.code(),
+        rolecall(&["scan", ".", "--since", "last tuesday"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(rolecall(&["frobnicate"]).status.code(), Some(2));
-    let o = rolecall(&["scan", ".", "--since", "2025-05-02", "--until", "2025-05-01"]);
+    let o = rolecall(&[
+        "scan",
+        ".",
+        "--since",
+        "2025-05-02",
+        "--until",
+        "2025-05-01",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--since must be before --until"));
 }
@@ -384,11 +412,18 @@ fn user_queries_add_detections() {
     assert_eq!(f.len(), 6, "three AWS exchanges and the three Vault logins");
     assert_eq!(f[0]["severity"], "info");
     assert!(
-        f[0]["message"].as_str().unwrap().contains(" matched derived."),
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(" matched derived."),
         "{}",
         f[0]["message"]
     );
-    assert_eq!(o.status.code(), Some(0), "info does not fail at the default high");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "info does not fail at the default high"
+    );
 
     let o = rolecall(&["rules", "--queries", q, "--format", "json"]);
     let rules: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -451,7 +486,10 @@ fn rules_lists_the_catalogue() {
         assert!(ids.contains(&id), "{id}");
     }
     let text = stdout(&rolecall(&["rules"]));
-    assert!(text.contains("credential-ip-drift        critical"), "{text}");
+    assert!(
+        text.contains("credential-ip-drift        critical"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -463,7 +501,9 @@ fn sessions_lists_every_session_with_its_finding_count() {
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 69);
     assert!(rows.iter().any(|r| r["findings"].as_i64().unwrap() > 0));
-    assert!(rows.iter().any(|r| r["findings"] == 0 && r["match"] == "exact"));
+    assert!(rows
+        .iter()
+        .any(|r| r["findings"] == 0 && r["match"] == "exact"));
     let csv = stdout(&rolecall(&["sessions", &logs, "--format", "csv"]));
     assert_eq!(csv.lines().count(), 70);
     assert!(csv.starts_with("session_key,time,"));
@@ -551,7 +591,10 @@ fn events_no_session_made_are_counted_but_only_kept_for_sql_over_events() {
          AND federated_provider IS NULL AND action <> 'AssumeRoleWithWebIdentity' \
          AND (access_key_id IS NULL OR access_key_id LIKE 'AKIA%')",
     );
-    assert!(unrelated > 0, "the sample trail has service and IAM-user events");
+    assert!(
+        unrelated > 0,
+        "the sample trail has service and IAM-user events"
+    );
     // A scan does not keep them, yet counts them and finds the same.
     let o = rolecall(&["scan", &logs, "--format", "json", "--fail-on", "never"]);
     let report: Value = serde_json::from_str(&stdout(&o)).unwrap();

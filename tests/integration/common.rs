@@ -118,7 +118,8 @@ impl Scenario {
     pub fn github(&mut self, g: &Gh) -> &mut Self {
         let sub = g.subject();
         let provider = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{}", g.issuer);
-        let mut req = json!({"roleArn": g.role, "roleSessionName": format!("GitHubActions-{}-1", g.run_id)});
+        let mut req =
+            json!({"roleArn": g.role, "roleSessionName": format!("GitHubActions-{}-1", g.run_id)});
         if let Some(d) = g.duration {
             req["durationSeconds"] = json!(d);
         }
@@ -137,10 +138,9 @@ impl Scenario {
             "eventID": id, "readOnly": true, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT
         }));
         if g.claims {
-            let workflow = g
-                .workflow
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}/.github/workflows/deploy.yml@{}", g.repo, g.git_ref));
+            let workflow = g.workflow.map(str::to_string).unwrap_or_else(|| {
+                format!("{}/.github/workflows/deploy.yml@{}", g.repo, g.git_ref)
+            });
             let mut c = json!({
                 "iss": format!("https://{}", g.issuer), "sub": sub, "aud": g.aud, "jti": g.jti,
                 "iat": T0 + g.at - 2, "exp": T0 + g.at + 298, "repository": g.repo, "ref": g.git_ref,
@@ -213,7 +213,11 @@ impl Scenario {
 
     /// A completed (or, with `end` None, still running) workflow job.
     pub fn job(&mut self, repo: &str, run_id: &str, start: i64, end: Option<i64>) -> &mut Self {
-        let status = if end.is_some() { "completed" } else { "in_progress" };
+        let status = if end.is_some() {
+            "completed"
+        } else {
+            "in_progress"
+        };
         self.jobs.push(json!({
             "action": status,
             "workflow_job": {"id": self.counter + 100, "run_id": run_id.parse::<u64>().unwrap(), "run_attempt": 1,

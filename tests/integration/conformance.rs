@@ -81,9 +81,15 @@ fn every_gcp_azure_and_vault_log_is_read_without_an_input_error() {
     let exchanges: usize = gcp.iter().map(|(_, b)| b.assumptions.len()).sum();
     assert_eq!(exchanges, 2, "the two ExchangeToken entries");
     let vault = read_each("logs/vault");
-    let logins: Vec<_> = vault.iter().flat_map(|(_, b)| b.assumptions.iter()).collect();
+    let logins: Vec<_> = vault
+        .iter()
+        .flat_map(|(_, b)| b.assumptions.iter())
+        .collect();
     assert_eq!(logins.len(), 1, "the HCP Terraform auth/jwt/login");
-    assert_eq!(logins[0].role_arn.as_deref(), Some("auth/jwt/role/tfc-role"));
+    assert_eq!(
+        logins[0].role_arn.as_deref(),
+        Some("auth/jwt/role/tfc-role")
+    );
     assert_eq!(logins[0].duration_seconds, Some(1200));
     let azure = read_each("logs/azure");
     assert!(
@@ -131,7 +137,10 @@ fn broken_records_give_clear_errors_naming_the_file() {
 #[test]
 fn the_web_identity_exchanges_in_the_published_records_are_understood() {
     let read = read_each("logs/aws");
-    let exchanges: Vec<_> = read.iter().flat_map(|(_, b)| b.assumptions.iter()).collect();
+    let exchanges: Vec<_> = read
+        .iter()
+        .flat_map(|(_, b)| b.assumptions.iter())
+        .collect();
     if conformance().is_none() {
         return;
     }

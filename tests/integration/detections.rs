@@ -36,7 +36,13 @@ fn a_legitimate_deploy_raises_nothing() {
     let mut s = Scenario::new().with_policy(DEPLOY_POLICY);
     s.github(&Gh::default())
         .call("ASIAAAAAAAAAAAAAAAA1", 3700, "20.1.2.3", "s3", "PutObject")
-        .call("ASIAAAAAAAAAAAAAAAA1", 3750, "20.1.2.3", "ecs", "UpdateService")
+        .call(
+            "ASIAAAAAAAAAAAAAAAA1",
+            3750,
+            "20.1.2.3",
+            "ecs",
+            "UpdateService",
+        )
         .job("acme/web", "1001", 3500, Some(4000));
     let report = s.report();
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
@@ -175,7 +181,10 @@ fn unexpected_ref_fires_for_a_branch_outside_refs() {
         ..Gh::default()
     })
     .findings();
-    assert!(of(&f, "unexpected-ref").is_empty(), "tags match refs/tags/v*");
+    assert!(
+        of(&f, "unexpected-ref").is_empty(),
+        "tags match refs/tags/v*"
+    );
 }
 
 #[test]
@@ -274,7 +283,9 @@ fn unexpected_environment_quiet_when_allowed_or_unknown() {
     // A custom subject template without the context part says nothing.
     let f = with_policy(Gh {
         claims: false,
-        subject: Some("repo:acme/web:job_workflow_ref:acme/web/.github/workflows/deploy.yml@refs/heads/main"),
+        subject: Some(
+            "repo:acme/web:job_workflow_ref:acme/web/.github/workflows/deploy.yml@refs/heads/main",
+        ),
         ..Gh::default()
     })
     .findings();
@@ -382,7 +393,10 @@ fn untrusted_issuer_fires_only_when_the_policy_lists_issuers() {
     let f = one(gl.clone()).with_policy(DEPLOY_POLICY).findings();
     let hits = of(&f, "untrusted-issuer");
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].issuer.as_deref(), Some("https://gitlab.example.com"));
+    assert_eq!(
+        hits[0].issuer.as_deref(),
+        Some("https://gitlab.example.com")
+    );
     assert!(of(&one(gl).findings(), "untrusted-issuer").is_empty());
     assert!(of(&with_policy(Gh::default()).findings(), "untrusted-issuer").is_empty());
 }
@@ -439,7 +453,13 @@ fn drift(ip: &str, invoked_by: Option<&str>) -> Vec<rolecall::model::Finding> {
         ip: "198.18.0.1",
         ..Gh::default()
     })
-    .call("ASIAAAAAAAAAAAAAAAA1", 3610, "198.18.0.1", "s3", "GetObject")
+    .call(
+        "ASIAAAAAAAAAAAAAAAA1",
+        3610,
+        "198.18.0.1",
+        "s3",
+        "GetObject",
+    )
     .call_full(
         "ASIAAAAAAAAAAAAAAAA1",
         3620,
@@ -470,7 +490,11 @@ fn credential_ip_drift_fires_for_a_foreign_address() {
     assert_eq!(h.source_ip.as_deref(), Some("185.220.101.34"));
     assert_eq!(h.evidence["calls"], 2);
     assert_eq!(h.evidence["exchange_ip"], "198.18.0.1");
-    assert_eq!(h.event_ids.len(), 3, "the exchange and the two foreign calls");
+    assert_eq!(
+        h.event_ids.len(),
+        3,
+        "the exchange and the two foreign calls"
+    );
     assert_eq!(
         h.event_ids[0], "00000000-0000-4000-8000-000000000001",
         "the exchange comes first"
@@ -503,8 +527,13 @@ fn credential_ip_drift_ignores_services_allowed_cidrs_and_other_keys() {
     );
     // A key from another STS call, used elsewhere, is not the session's.
     let mut s = Scenario::new();
-    s.github(&Gh::default())
-        .call("ASIAOTHERKEY00000000", 3700, "185.220.101.34", "s3", "GetObject");
+    s.github(&Gh::default()).call(
+        "ASIAOTHERKEY00000000",
+        3700,
+        "185.220.101.34",
+        "s3",
+        "GetObject",
+    );
     assert!(of(&s.findings(), "credential-ip-drift").is_empty());
 }
 
@@ -652,7 +681,13 @@ fn failure_burst_fires_at_the_threshold() {
 fn sensitive_actions_fire_including_denied_attempts() {
     let mut s = Scenario::new();
     s.github(&Gh::default())
-        .call("ASIAAAAAAAAAAAAAAAA1", 3700, "20.1.2.3", "iam", "CreateUser")
+        .call(
+            "ASIAAAAAAAAAAAAAAAA1",
+            3700,
+            "20.1.2.3",
+            "iam",
+            "CreateUser",
+        )
         .call_full(
             "ASIAAAAAAAAAAAAAAAA1",
             3710,
@@ -676,11 +711,24 @@ fn sensitive_actions_fire_including_denied_attempts() {
 
 #[test]
 fn the_sensitive_list_is_policy_data() {
-    let mut s = Scenario::new()
-        .with_policy("[sensitive_actions]\nadd = [\"s3:PutBucketPolicy\"]\nremove = [\"iam:CreateUser\"]\n");
+    let mut s = Scenario::new().with_policy(
+        "[sensitive_actions]\nadd = [\"s3:PutBucketPolicy\"]\nremove = [\"iam:CreateUser\"]\n",
+    );
     s.github(&Gh::default())
-        .call("ASIAAAAAAAAAAAAAAAA1", 3700, "20.1.2.3", "iam", "CreateUser")
-        .call("ASIAAAAAAAAAAAAAAAA1", 3710, "20.1.2.3", "s3", "PutBucketPolicy");
+        .call(
+            "ASIAAAAAAAAAAAAAAAA1",
+            3700,
+            "20.1.2.3",
+            "iam",
+            "CreateUser",
+        )
+        .call(
+            "ASIAAAAAAAAAAAAAAAA1",
+            3710,
+            "20.1.2.3",
+            "s3",
+            "PutBucketPolicy",
+        );
     let f = s.findings();
     let hits = of(&f, "sensitive-action");
     assert_eq!(hits.len(), 1);

@@ -121,7 +121,10 @@ fn sarif_is_valid_sarif_2_1_0_with_stable_fingerprints() {
         .iter()
         .filter(|r| r["locations"][0]["physicalLocation"].is_object())
         .count();
-    assert!(located > 10, "findings with a workflow point at it: {located}");
+    assert!(
+        located > 10,
+        "findings with a workflow point at it: {located}"
+    );
     // The same input gives the same fingerprints.
     let again: Value = serde_json::from_str(&sample("sarif")).unwrap();
     let fps = |d: &Value| -> Vec<String> {
@@ -199,7 +202,8 @@ fn codequality_has_what_gitlab_requires() {
         for key in ["description", "check_name", "fingerprint", "severity"] {
             assert!(i[key].is_string(), "{key}: {i}");
         }
-        assert!(["info", "minor", "major", "critical", "blocker"].contains(&i["severity"].as_str().unwrap()));
+        assert!(["info", "minor", "major", "critical", "blocker"]
+            .contains(&i["severity"].as_str().unwrap()));
         assert!(i["location"]["path"].is_string() && i["location"]["lines"]["begin"].is_u64());
     }
 }
@@ -259,7 +263,9 @@ fn hostile_strings_are_escaped_in_every_ci_format() {
                 assert!(!text.contains("<script>"));
                 assert!(!text.contains("]]><x/>"), "a CDATA end is just text");
                 let mut reader = quick_xml::Reader::from_str(&text);
-                while reader.read_event().expect("well-formed XML") != quick_xml::events::Event::Eof {}
+                while reader.read_event().expect("well-formed XML") != quick_xml::events::Event::Eof
+                {
+                }
             }
             "csv" => {
                 for line in text.lines().skip(1) {
@@ -280,7 +286,11 @@ fn hostile_strings_are_escaped_in_every_ci_format() {
                     .matches(" | ")
                     .count();
                 for row in text.lines().filter(|l| l.starts_with("| **")) {
-                    assert_eq!(row.matches(" | ").count(), header, "cells stay cells: {row}");
+                    assert_eq!(
+                        row.matches(" | ").count(),
+                        header,
+                        "cells stay cells: {row}"
+                    );
                 }
             }
             _ => {
@@ -336,7 +346,14 @@ fn several_formats_at_once_and_the_step_summary_only_when_set() {
 
     // Two plain paths are ambiguous.
     let o = rolecall_in_repo(
-        &["scan", "sample-logs", "--output", &p("a"), "--output", &p("b")],
+        &[
+            "scan",
+            "sample-logs",
+            "--output",
+            &p("a"),
+            "--output",
+            &p("b"),
+        ],
         &[],
     );
     assert_eq!(o.status.code(), Some(2));

@@ -129,7 +129,10 @@ fn bare_arrays_lookup_events_and_concatenated_objects() {
         {"EventId": "l1", "EventName": "GetObject", "CloudTrailEvent": event("GetObject", "l1").to_string()},
         {"EventId": "l2", "CloudTrailEvent": exchange("l2").to_string()}
     ], "NextToken": "abc"});
-    let l = f.put("lookup.json", serde_json::to_string_pretty(&lookup).unwrap());
+    let l = f.put(
+        "lookup.json",
+        serde_json::to_string_pretty(&lookup).unwrap(),
+    );
     let pretty = format!(
         "{}\n{}\n",
         serde_json::to_string_pretty(&event("C", "c1")).unwrap(),
@@ -184,7 +187,11 @@ fn claims_jwts_and_jobs_in_every_container() {
     let c2 = json!({"iss": "https://gitlab.com", "sub": "project_path:g/p:ref_type:branch:ref:main", "aud": "sts.amazonaws.com", "project_path": "g/p", "pipeline_id": "9"});
     use base64::Engine;
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let token = format!("{}.{}.c2lnbmF0dXJl", b64(&json!({"alg": "RS256"})), b64(&c1));
+    let token = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(&json!({"alg": "RS256"})),
+        b64(&c1)
+    );
     let job = json!({"action": "completed", "workflow_job": {"run_id": 7, "started_at": "2025-05-14T10:00:00Z", "completed_at": "2025-05-14T10:05:00Z"}, "repository": {"full_name": "a/b"}});
     let p1 = f.put("one.json", serde_json::to_string_pretty(&c1).unwrap());
     let p2 = f.put("many.json", json!([c1, c2]).to_string());
@@ -196,7 +203,9 @@ fn claims_jwts_and_jobs_in_every_container() {
     assert_eq!(b.claims.iter().filter(|c| c.from_jwt).count(), 3);
     assert_eq!(b.jobs.len(), 1);
     assert!(
-        b.claims.iter().all(|c| !c.claims_json.contains("c2lnbmF0dXJl")),
+        b.claims
+            .iter()
+            .all(|c| !c.claims_json.contains("c2lnbmF0dXJl")),
         "signatures are dropped"
     );
 }
@@ -212,7 +221,10 @@ fn failed_exchange_with_null_response_and_bare_identity() {
     let a = &b.assumptions[0];
     assert!(!a.succeeded());
     assert_eq!(a.subject.as_deref(), Some("system:serviceaccount:ns:sa"));
-    assert_eq!(a.time, None, "no eventTime is an unknown time, not an error");
+    assert_eq!(
+        a.time, None,
+        "no eventTime is an unknown time, not an error"
+    );
 }
 
 // ---- bad input: each case with its outcome
@@ -220,10 +232,15 @@ fn failed_exchange_with_null_response_and_bare_identity() {
 #[test]
 fn truncated_gzip_keeps_every_whole_record_before_the_damage() {
     let f = Files::new();
-    let records: Vec<Value> = (0..3000).map(|i| event("GetObject", &format!("e{i}"))).collect();
+    let records: Vec<Value> = (0..3000)
+        .map(|i| event("GetObject", &format!("e{i}")))
+        .collect();
     let full = gz(json!({"Records": records}).to_string().as_bytes());
     let bad = f.put("cut.json.gz", &full[..full.len() * 2 / 3]);
-    let good = f.put("good.json", json!({"Records": [event("A", "g1")]}).to_string());
+    let good = f.put(
+        "good.json",
+        json!({"Records": [event("A", "g1")]}).to_string(),
+    );
     let b = read(&[bad.clone(), good]);
     let errs = errors(&b);
     assert!(
@@ -256,7 +273,8 @@ fn one_bad_record_costs_one_record() {
     bad_time["eventTime"] = json!("yesterday");
     let p = f.put(
         "mixed.json",
-        json!({"Records": [event("A", "ok1"), wrong, bad_ip, bad_time, 42, event("E", "ok2")]}).to_string(),
+        json!({"Records": [event("A", "ok1"), wrong, bad_ip, bad_time, 42, event("E", "ok2")]})
+            .to_string(),
     );
     let b = read(std::slice::from_ref(&p));
     assert_eq!(ids(&b), vec!["ok1", "ok2"]);
@@ -303,7 +321,10 @@ fn bad_lines_in_ndjson_name_their_line() {
             .any(|e| e.contains("x.ndjson: line 4: neither JSON nor a JWT")),
         "{errs:?}"
     );
-    assert!(errs.iter().any(|e| e.contains("x.ndjson: line 5:")), "{errs:?}");
+    assert!(
+        errs.iter().any(|e| e.contains("x.ndjson: line 5:")),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -340,7 +361,10 @@ fn empty_whitespace_and_non_log_files() {
     assert_eq!(b.events.len(), 0);
     let skipped: Vec<&str> = b.skipped_files.iter().map(|s| s.reason.as_str()).collect();
     assert_eq!(skipped.iter().filter(|r| **r == "empty file").count(), 2);
-    assert!(skipped.iter().any(|r| r.starts_with("not a log")), "{skipped:?}");
+    assert!(
+        skipped.iter().any(|r| r.starts_with("not a log")),
+        "{skipped:?}"
+    );
     let errs = errors(&b);
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(
@@ -400,7 +424,8 @@ fn hostile_structure_never_panics() {
     );
     assert!(
         errs.iter()
-            .any(|e| e.contains("dup.json: duplicate key `sourceIPAddress`; the last value was used")),
+            .any(|e| e
+                .contains("dup.json: duplicate key `sourceIPAddress`; the last value was used")),
         "{errs:?}"
     );
     assert_eq!(ids(&b), vec!["dup", "n", "old", "far"]);

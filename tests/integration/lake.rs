@@ -23,7 +23,8 @@ fn export(sources: &[&str], extra: &[&str], dir: &Path) {
 
 /// The findings of a JSON report, each as sorted-key JSON, sorted.
 fn findings(o: &std::process::Output) -> Vec<String> {
-    let report: Value = serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(o)));
+    let report: Value =
+        serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(o)));
     let mut f: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
@@ -50,7 +51,8 @@ fn an_exported_dataset_scans_to_the_same_findings_and_summary() {
     export(&[&logs], &["--policy", &policy], &lake);
 
     // Layout: Hive partitions, escaped values, the manifest.
-    let part = lake.join("sessions/cloud=aws/account=111111111111/day=2025-05-14/part-00000.parquet");
+    let part =
+        lake.join("sessions/cloud=aws/account=111111111111/day=2025-05-14/part-00000.parquet");
     assert!(part.is_file(), "{}", part.display());
     assert!(lake
         .join("claims")
@@ -59,7 +61,8 @@ fn an_exported_dataset_scans_to_the_same_findings_and_summary() {
         .all(|e| { e.unwrap().file_name().to_string_lossy().starts_with("day=") }));
     assert!(lake.join("sensitive_actions/part-00000.parquet").is_file());
     let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(lake.join("_rolecall.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(lake.join("_rolecall.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["format"], "rolecall-parquet");
     assert_eq!(
         manifest["tables"]["events"]["partitioned_by"],
@@ -137,8 +140,10 @@ fn a_partition_subset_is_read_as_what_it_holds() {
         }
     }
     let lake_arg = lake.to_string_lossy().to_string();
-    let subset: Value = serde_json::from_str(&stdout(&scan_json(&["--from-parquet", &lake_arg]))).unwrap();
-    let whole: Value = serde_json::from_str(&stdout(&scan_json(&[&logs, "--policy", &policy]))).unwrap();
+    let subset: Value =
+        serde_json::from_str(&stdout(&scan_json(&["--from-parquet", &lake_arg]))).unwrap();
+    let whole: Value =
+        serde_json::from_str(&stdout(&scan_json(&[&logs, "--policy", &policy]))).unwrap();
     let accounts: Vec<&str> = subset["findings"]
         .as_array()
         .unwrap()
@@ -146,7 +151,10 @@ fn a_partition_subset_is_read_as_what_it_holds() {
         .filter_map(|f| f["account"].as_str())
         .collect();
     assert!(!accounts.is_empty());
-    assert!(accounts.iter().all(|a| *a == "111111111111"), "{accounts:?}");
+    assert!(
+        accounts.iter().all(|a| *a == "111111111111"),
+        "{accounts:?}"
+    );
     let in_whole = whole["findings"]
         .as_array()
         .unwrap()
@@ -166,8 +174,13 @@ fn a_partition_subset_is_read_as_what_it_holds() {
 #[test]
 fn hostile_account_ids_stay_inside_their_partition_and_read_back() {
     let mut s = Scenario::new();
-    s.github(&Gh::default())
-        .call("ASIAAAAAAAAAAAAAAAA1", 3700, "198.51.100.9", "s3", "GetObject");
+    s.github(&Gh::default()).call(
+        "ASIAAAAAAAAAAAAAAAA1",
+        3700,
+        "198.51.100.9",
+        "s3",
+        "GetObject",
+    );
     let tmp = tempfile::tempdir().unwrap();
     let inputs = tmp.path().join("in");
     std::fs::create_dir(&inputs).unwrap();
@@ -193,7 +206,9 @@ fn hostile_account_ids_stay_inside_their_partition_and_read_back() {
     let b = findings(&scan_json(&["--from-parquet", &lake_arg]));
     assert!(!a.is_empty());
     assert_eq!(a, b);
-    assert!(b.iter().any(|f| f.contains("\"account\":\"../../escape/x=1\"")));
+    assert!(b
+        .iter()
+        .any(|f| f.contains("\"account\":\"../../escape/x=1\"")));
 }
 
 #[test]
@@ -209,8 +224,15 @@ fn exports_and_reads_refuse_what_would_mislead() {
     std::fs::write(lake.join("notes.txt"), "mine").unwrap();
     let o = rolecall(&["export", &logs, "--parquet", &lake_arg]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not a rolecall export"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(lake.join("notes.txt")).unwrap(), "mine");
+    assert!(
+        stderr(&o).contains("not a rolecall export"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(lake.join("notes.txt")).unwrap(),
+        "mine"
+    );
     std::fs::remove_dir_all(&lake).unwrap();
 
     // Not over an earlier export unless asked.
@@ -328,7 +350,10 @@ fn spark_available() -> bool {
         return true;
     }
     let why = format!("Spark test skipped: java {java}, pyspark {pyspark}");
-    assert!(std::env::var_os("ROLECALL_REQUIRE_SPARK").is_none(), "{why}");
+    assert!(
+        std::env::var_os("ROLECALL_REQUIRE_SPARK").is_none(),
+        "{why}"
+    );
     eprintln!("{why}");
     false
 }

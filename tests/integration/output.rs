@@ -48,7 +48,12 @@ fn scan_without_a_policy_snapshot() {
 
 #[test]
 fn sessions_table_snapshot() {
-    insta::assert_snapshot!(run_in_repo(&["sessions", "sample-logs", "--format", "table"]));
+    insta::assert_snapshot!(run_in_repo(&[
+        "sessions",
+        "sample-logs",
+        "--format",
+        "table"
+    ]));
 }
 
 #[test]
@@ -70,7 +75,13 @@ pub fn hostile_scenario() -> Scenario {
         ..Gh::default()
     });
     // A call from elsewhere, with a 10 KB user agent full of escapes.
-    s.call("ASIAAAAAAAAAAAAAAAA1", 3700, "198.51.100.9", "iam", "CreateUser");
+    s.call(
+        "ASIAAAAAAAAAAAAAAAA1",
+        3700,
+        "198.51.100.9",
+        "iam",
+        "CreateUser",
+    );
     let ua = format!(
         "\u{1b}[31m{}\u{9b}0m eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
         "A".repeat(10_000)
@@ -103,7 +114,9 @@ fn hostile_strings_never_reach_the_terminal_raw() {
         text.lines().all(|l| l.chars().count() < 1200),
         "long values are cut"
     );
-    let sessions = stdout(&crate::common::rolecall(&["sessions", p, "--format", "table"]));
+    let sessions = stdout(&crate::common::rolecall(&[
+        "sessions", p, "--format", "table",
+    ]));
     assert!(!sessions.contains('\u{1b}') && !sessions.contains('\u{202e}'));
 }
 

@@ -87,7 +87,9 @@ fn serve_connection(mut stream: TcpStream, handler: Arc<Handler>, seen: Arc<Mute
 }
 
 impl Peer {
-    fn start(handler: impl Fn(usize, &str, &Value) -> (u16, Value) + Send + Sync + 'static) -> Peer {
+    fn start(
+        handler: impl Fn(usize, &str, &Value) -> (u16, Value) + Send + Sync + 'static,
+    ) -> Peer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -174,7 +176,10 @@ fn lookup_events_pages_paces_and_retries_throttling() {
                 json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
             );
         }
-        assert!(target.ends_with("CloudTrail_20131101.LookupEvents"), "{target}");
+        assert!(
+            target.ends_with("CloudTrail_20131101.LookupEvents"),
+            "{target}"
+        );
         let wrap = |events: Vec<&Value>| -> Vec<Value> {
             events
                 .iter()
@@ -182,13 +187,15 @@ fn lookup_events_pages_paces_and_retries_throttling() {
                 .collect()
         };
         match attribute(body) {
-            (k, v) if k == "EventName" && v == "AssumeRoleWithWebIdentity" => match body.get("NextToken") {
-                None => (
-                    200,
-                    json!({"Events": wrap(vec![&exchanges[0]]), "NextToken": "page-2"}),
-                ),
-                Some(_) => (200, json!({"Events": wrap(vec![&exchanges[1]])})),
-            },
+            (k, v) if k == "EventName" && v == "AssumeRoleWithWebIdentity" => {
+                match body.get("NextToken") {
+                    None => (
+                        200,
+                        json!({"Events": wrap(vec![&exchanges[0]]), "NextToken": "page-2"}),
+                    ),
+                    Some(_) => (200, json!({"Events": wrap(vec![&exchanges[1]])})),
+                }
+            }
             (k, key) if k == "AccessKeyId" => {
                 let mine: Vec<&Value> = calls
                     .iter()
@@ -233,7 +240,10 @@ fn lookup_events_pages_paces_and_retries_throttling() {
         "{seen:#?}"
     );
     let (k, v) = attribute(&seen[3].body);
-    assert_eq!((k.as_str(), v.as_str()), ("AccessKeyId", "ASIAAAAAAAAAAAAAAAA1"));
+    assert_eq!(
+        (k.as_str(), v.as_str()),
+        ("AccessKeyId", "ASIAAAAAAAAAAAAAAAA1")
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -272,7 +282,8 @@ fn lookup_events_errors_are_exit_two_and_old_windows_are_said() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("cloudtrail://us-east-1: LookupEvents") && err.contains("not allowed to LookupEvents"),
+        err.contains("cloudtrail://us-east-1: LookupEvents")
+            && err.contains("not allowed to LookupEvents"),
         "{err}"
     );
     assert!(stdout(&o).is_empty(), "no result built on partial data");
@@ -321,7 +332,10 @@ fn lake_row(r: &Value) -> Value {
         ("userIdentityAccessKeyId", s(&ui["accessKeyId"])),
         ("userIdentityPrincipalId", s(&ui["principalId"])),
         ("roleArn", s(&r["requestParameters"]["roleArn"])),
-        ("roleSessionName", s(&r["requestParameters"]["roleSessionName"])),
+        (
+            "roleSessionName",
+            s(&r["requestParameters"]["roleSessionName"]),
+        ),
         (
             "subjectFromWebIdentityToken",
             s(&r["responseElements"]["subjectFromWebIdentityToken"]),
@@ -363,7 +377,10 @@ fn cloudtrail_lake_queries_polls_and_pages() {
                 let mut p = polls.lock().unwrap();
                 *p += 1;
                 let status = if *p % 2 == 1 { "RUNNING" } else { "FINISHED" };
-                (200, json!({"QueryId": body["QueryId"], "QueryStatus": status}))
+                (
+                    200,
+                    json!({"QueryId": body["QueryId"], "QueryStatus": status}),
+                )
             }
             "GetQueryResults" => {
                 let first = body["QueryId"].as_str().unwrap().ends_with('1');
@@ -382,7 +399,10 @@ fn cloudtrail_lake_queries_polls_and_pages() {
                         200,
                         json!({"QueryStatus": "FINISHED", "QueryResultRows": [rows[1]]}),
                     ),
-                    (false, _) => (200, json!({"QueryStatus": "FINISHED", "QueryResultRows": rows})),
+                    (false, _) => (
+                        200,
+                        json!({"QueryStatus": "FINISHED", "QueryResultRows": rows}),
+                    ),
                 }
             }
             other => (
@@ -429,13 +449,18 @@ fn cloudtrail_lake_queries_polls_and_pages() {
 
 #[test]
 fn a_failed_lake_query_is_exit_two() {
-    let peer = Peer::start(|_, target, _| match target.rsplit('.').next().unwrap_or("") {
-        "StartQuery" => (200, json!({"QueryId": "00000000-0000-4000-8000-000000000001"})),
-        _ => (
-            200,
-            json!({"QueryStatus": "FAILED", "ErrorMessage": "Query syntax error near FROM"}),
-        ),
-    });
+    let peer = Peer::start(
+        |_, target, _| match target.rsplit('.').next().unwrap_or("") {
+            "StartQuery" => (
+                200,
+                json!({"QueryId": "00000000-0000-4000-8000-000000000001"}),
+            ),
+            _ => (
+                200,
+                json!({"QueryStatus": "FAILED", "ErrorMessage": "Query syntax error near FROM"}),
+            ),
+        },
+    );
     let o = run_with_aws(&[
         "scan",
         "cloudtrail-lake://eds-0001",
@@ -467,7 +492,11 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -503,10 +532,13 @@ fn s3_trails_are_read_with_date_pruning_and_digests_skipped() {
     };
     let records = drift_scenario().records;
     let base = format!("AWSLogs/o-acme12345/{ACCOUNT}/CloudTrail/us-east-1");
-    let day = format!("{base}/2025/05/14/{ACCOUNT}_CloudTrail_us-east-1_20250514T0100Z_abc.json.gz");
-    let old = format!("{base}/2025/01/02/{ACCOUNT}_CloudTrail_us-east-1_20250102T0100Z_old.json.gz");
-    let digest =
-        format!("AWSLogs/o-acme12345/{ACCOUNT}/CloudTrail-Digest/us-east-1/2025/05/14/digest.json.gz");
+    let day =
+        format!("{base}/2025/05/14/{ACCOUNT}_CloudTrail_us-east-1_20250514T0100Z_abc.json.gz");
+    let old =
+        format!("{base}/2025/01/02/{ACCOUNT}_CloudTrail_us-east-1_20250102T0100Z_old.json.gz");
+    let digest = format!(
+        "AWSLogs/o-acme12345/{ACCOUNT}/CloudTrail-Digest/us-east-1/2025/05/14/digest.json.gz"
+    );
     let mut stale = Scenario::new();
     stale.github(&Gh {
         key: "ASIACCCCCCCCCCCCCCC3",
@@ -535,7 +567,11 @@ fn s3_trails_are_read_with_date_pruning_and_digests_skipped() {
                 .force_path_style(true)
                 .build(),
         );
-        s3.create_bucket().bucket("acme-trail").send().await.unwrap();
+        s3.create_bucket()
+            .bucket("acme-trail")
+            .send()
+            .await
+            .unwrap();
         for (key, body) in [
             (
                 day.as_str(),
@@ -602,7 +638,11 @@ fn s3_trails_are_read_with_date_pruning_and_digests_skipped() {
     // A bucket that does not exist is an API error: exit 2.
     let o = run_with_aws(&["scan", "s3://no-such-bucket/", "--endpoint-url", &moto.url]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("s3://no-such-bucket/"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("s3://no-such-bucket/"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -626,7 +666,10 @@ fn a_source_that_cannot_be_read_is_exit_two_unless_partial_results_are_allowed()
 
     let o = run_with_aws(&[&base[..], &["--format", "json"]].concat());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stdout(&o).is_empty(), "no result on partial data unless asked");
+    assert!(
+        stdout(&o).is_empty(),
+        "no result on partial data unless asked"
+    );
     let err = stderr(&o);
     assert!(
         err.contains("--allow-partial") && err.contains("not allowed in this region"),
@@ -642,7 +685,10 @@ fn a_source_that_cannot_be_read_is_exit_two_unless_partial_results_are_allowed()
     );
     let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["summary"]["partial"], true);
-    assert_eq!(doc["summary"]["unread"][0]["source"], "cloudtrail://us-east-1");
+    assert_eq!(
+        doc["summary"]["unread"][0]["source"],
+        "cloudtrail://us-east-1"
+    );
     assert_eq!(doc["findings"][0]["rule"], "credential-ip-drift");
 
     // Every format says so.
@@ -653,7 +699,10 @@ fn a_source_that_cannot_be_read_is_exit_two_unless_partial_results_are_allowed()
             "::warning title=rolecall%3A partial input::not read: cloudtrail://us-east-1",
         ),
         ("junit", "<error type=\"partial-input\""),
-        ("gitlab-codequality", "\"check_name\": \"rolecall-partial-input\""),
+        (
+            "gitlab-codequality",
+            "\"check_name\": \"rolecall-partial-input\"",
+        ),
         ("sarif", "\"executionSuccessful\": false"),
         ("ocsf", "\"partial_input\":true"),
         ("csv", "# PARTIAL: not read: cloudtrail://us-east-1"),

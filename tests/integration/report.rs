@@ -67,7 +67,9 @@ fn stable(text: &str, dir: &Path) -> String {
 fn stable_json(mut doc: Value, dir: &Path) -> Value {
     doc["generated_at"] = "[time]".into();
     doc["rolecall_version"] = "[version]".into();
-    let text = serde_json::to_string(&doc).unwrap().replace(s(dir), "[dir]");
+    let text = serde_json::to_string(&doc)
+        .unwrap()
+        .replace(s(dir), "[dir]");
     serde_json::from_str(&text).unwrap()
 }
 
@@ -179,7 +181,12 @@ fn second_run_says_what_is_new_recurring_and_resolved() {
     assert_eq!(two["state"]["previous_run"]["id"], one["state"]["run_id"]);
     assert_eq!(two["state"]["runs"], 2);
     // The overlap (13:00 to 15:00) is counted once in the daily trend.
-    let day = &two["trends"]["days"].as_array().unwrap().last().unwrap().clone();
+    let day = &two["trends"]["days"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(day["day"], "2025-05-14");
     assert_eq!(day["exchanges"], 76, "every exchange once: {day}");
 }
@@ -190,7 +197,10 @@ fn markdown_snapshots_across_two_runs() {
     let (a, b) = two_sample_runs(dir.path(), "md");
     let one = stable(&std::fs::read_to_string(a).unwrap(), dir.path());
     let two = stable(&std::fs::read_to_string(b).unwrap(), dir.path());
-    assert!(!two.contains('<') || two.contains("&lt;"), "no HTML in Markdown");
+    assert!(
+        !two.contains('<') || two.contains("&lt;"),
+        "no HTML in Markdown"
+    );
     insta::assert_snapshot!("report_markdown_run1", one);
     insta::assert_snapshot!("report_markdown_run2", two);
 }
@@ -252,7 +262,14 @@ fn fail_on_and_strict_set_the_exit_code() {
     std::fs::write(logs.join("bad.ndjson"), "{\"eventVersion\": \n").unwrap();
     let state = dir.path().join("st.db");
     let out2 = dir.path().join("strict.md");
-    let exit = report(&[s(&logs), "--strict", "--state", s(&state), "--out", s(&out2)]);
+    let exit = report(&[
+        s(&logs),
+        "--strict",
+        "--state",
+        s(&state),
+        "--out",
+        s(&out2),
+    ]);
     assert_eq!(exit, Exit::Error);
     assert!(!out2.exists(), "no report is written");
     let st = State::open(s(&state), Duration::from_secs(1)).unwrap();
@@ -353,7 +370,8 @@ fn parse_html(text: &str) -> Vec<(String, Vec<(String, String)>)> {
             Ok(Event::GeneralRef(r)) => {
                 let name = r.decode().unwrap().to_string();
                 assert!(
-                    ["amp", "lt", "gt", "quot", "apos"].contains(&name.as_str()) || name.starts_with('#'),
+                    ["amp", "lt", "gt", "quot", "apos"].contains(&name.as_str())
+                        || name.starts_with('#'),
                     "unknown entity &{name};"
                 );
             }
@@ -402,7 +420,10 @@ fn html_is_well_formed_and_self_contained() {
     let heading = text.split("<h2>Findings (").nth(1).unwrap();
     let findings: usize = heading[..heading.find(')').unwrap()].parse().unwrap();
     assert!(findings > 10);
-    assert_eq!(details, findings, "one expandable evidence block per finding");
+    assert_eq!(
+        details, findings,
+        "one expandable evidence block per finding"
+    );
     assert!(text.contains("Resolved since the previous run"));
     assert!(text.contains("Trends across runs"));
 }
@@ -427,12 +448,18 @@ fn hostile_strings_are_escaped_in_every_report_format() {
         match ext {
             "html" => {
                 assert!(!text.contains("<script>"), "html: a live script tag");
-                assert!(text.contains("&lt;script&gt;"), "html: the tag is shown as text");
+                assert!(
+                    text.contains("&lt;script&gt;"),
+                    "html: the tag is shown as text"
+                );
                 assert_self_contained(&parse_html(&text), &text);
             }
             "md" => {
                 assert!(!text.contains("<script>"), "md: raw HTML");
-                for line in text.lines().filter(|l| l.starts_with('|') && l.contains("acme/")) {
+                for line in text
+                    .lines()
+                    .filter(|l| l.starts_with('|') && l.contains("acme/"))
+                {
                     let cells = line.matches(" | ").count();
                     let header = text
                         .lines()
@@ -601,7 +628,10 @@ fn first_seen_subject_is_medium_after_the_learning_period_and_quiet_for_known_va
     );
 
     // Day 5: a new ref, but the baseline is five days old: info.
-    let early = h.run(5, &deploy(5, "refs/heads/feature-x", "ASIAAAAAAAAAAAAAAAA2"));
+    let early = h.run(
+        5,
+        &deploy(5, "refs/heads/feature-x", "ASIAAAAAAAAAAAAAAAA2"),
+    );
     let f = of_rule(&early, "first-seen-subject");
     assert_eq!(f.len(), 1, "{:#?}", early["findings"]);
     assert_eq!(f[0]["severity"], "info");
@@ -755,7 +785,13 @@ fn scenario_dir(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&logs).unwrap();
     let mut sc = Scenario::new();
     sc.github(&Gh::default());
-    sc.call("ASIAAAAAAAAAAAAAAAA1", 3700, "198.51.100.9", "s3", "ListBuckets");
+    sc.call(
+        "ASIAAAAAAAAAAAAAAAA1",
+        3700,
+        "198.51.100.9",
+        "s3",
+        "ListBuckets",
+    );
     sc.write(&logs);
     logs
 }
@@ -946,9 +982,15 @@ fn an_older_schema_is_migrated_and_keeps_its_history() {
     let out = dir.path().join("r.json");
     report(&[s(&logs), "--state", s(&state), "--out", s(&out)]);
     let doc = json_of(&out);
-    assert_eq!(doc["state"]["runs"], 2, "the old run survives the migration");
+    assert_eq!(
+        doc["state"]["runs"], 2,
+        "the old run survives the migration"
+    );
     assert_eq!(doc["state"]["previous_run"]["id"], 1);
-    assert_eq!(doc["resolved"][0]["fingerprint"], "f", "its finding resolves");
+    assert_eq!(
+        doc["resolved"][0]["fingerprint"], "f",
+        "its finding resolves"
+    );
     let st = State::open(s(&state), Duration::from_secs(1)).unwrap();
     assert_eq!(st.version().unwrap(), rolecall::state::schema::LATEST);
 }
@@ -989,7 +1031,9 @@ fn damaged_foreign_and_newer_files_are_refused_not_reset() {
     let newer = dir.path().join("newer.db");
     {
         let st = State::open(s(&newer), Duration::from_secs(1)).unwrap();
-        st.connection().pragma_update(None, "user_version", 99).unwrap();
+        st.connection()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
     }
     let e = try_state(&newer);
     assert!(

@@ -34,7 +34,12 @@ fn run(files: &[(&str, String)], policy: &str) -> Report {
 }
 
 fn ndjson(items: &[Value]) -> String {
-    items.iter().map(Value::to_string).collect::<Vec<_>>().join("\n") + "\n"
+    items
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 fn rules(f: &[Finding]) -> Vec<&str> {
@@ -107,8 +112,22 @@ fn gcp_sessions_are_judged_like_any_other() {
     let entries = vec![
         gcp_exchange("x1", 100, staging, "34.1.2.3"),
         gcp_call("c1", 105, staging, "34.1.2.3", "GenerateAccessToken", sa),
-        gcp_call("c2", 160, staging, "34.1.2.3", "storage.objects.create", None),
-        gcp_call("c3", 220, staging, "185.220.101.34", "storage.objects.get", None),
+        gcp_call(
+            "c2",
+            160,
+            staging,
+            "34.1.2.3",
+            "storage.objects.create",
+            None,
+        ),
+        gcp_call(
+            "c3",
+            220,
+            staging,
+            "185.220.101.34",
+            "storage.objects.get",
+            None,
+        ),
         gcp_exchange("x2", 5000, feature, "34.9.9.9"),
         gcp_call("c4", 5005, feature, "34.9.9.9", "GenerateAccessToken", sa),
         gcp_call(
@@ -120,7 +139,14 @@ fn gcp_sessions_are_judged_like_any_other() {
             None,
         ),
         // Long after both tokens expired: not a session's call.
-        gcp_call("c6", 20000, feature, "203.0.113.7", "storage.objects.get", None),
+        gcp_call(
+            "c6",
+            20000,
+            feature,
+            "203.0.113.7",
+            "storage.objects.get",
+            None,
+        ),
     ];
     let r = run(&[("gcs-sink.json", ndjson(&entries))], GCP_POLICY);
     assert_eq!(r.sessions.len(), 2);
@@ -256,7 +282,16 @@ fn entra_sessions_are_judged_like_any_other() {
 #[test]
 fn entra_failed_federated_sign_ins_feed_the_failure_burst() {
     let records: Vec<Value> = (0..5)
-        .map(|i| signin(&format!("f{i}"), 100 + i * 30, "", "", "198.51.100.9", 70021))
+        .map(|i| {
+            signin(
+                &format!("f{i}"),
+                100 + i * 30,
+                "",
+                "",
+                "198.51.100.9",
+                70021,
+            )
+        })
         .collect();
     let r = run(&[("signins.ndjson", ndjson(&records))], "");
     assert_eq!(r.summary.exchanges.failed, 5);
@@ -360,7 +395,10 @@ fn rules_say_what_each_source_can_be_judged_on() {
         .find(|s| s["source"] == "azure")
         .unwrap();
     assert_eq!(azure["applies"], false);
-    assert!(azure["note"].as_str().unwrap().contains("no token lifetime"));
+    assert!(azure["note"]
+        .as_str()
+        .unwrap()
+        .contains("no token lifetime"));
 }
 
 #[test]
@@ -385,7 +423,10 @@ fn log_analytics_and_gcloud_array_shapes() {
         &[
             ("la.ndjson", ndjson(&[signin, act])),
             ("graph.json", fic.to_string()),
-            ("gcloud.json", serde_json::to_string_pretty(&gcloud).unwrap()),
+            (
+                "gcloud.json",
+                serde_json::to_string_pretty(&gcloud).unwrap(),
+            ),
         ],
         GCP_POLICY,
     );
@@ -437,9 +478,24 @@ fn entra_activity_without_a_uti_links_by_application_and_time() {
     let credentials = json!([{"id": "fic-1", "name": "gh", "issuer": "https://token.actions.githubusercontent.com",
         "subject": "repo:acme/web:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}]);
     let signins = json!({"records": [signin("s1", 100, "fic-1", "uti-1", "20.1.1.1", 0)]});
-    let mut late = activity("a1", 400, "ignored", "20.1.1.1", "MICROSOFT.WEB/SITES/WRITE");
-    late["identity"]["claims"].as_object_mut().unwrap().remove("uti");
-    let mut outside = activity("a2", 9000, "ignored", "20.1.1.1", "MICROSOFT.WEB/SITES/WRITE");
+    let mut late = activity(
+        "a1",
+        400,
+        "ignored",
+        "20.1.1.1",
+        "MICROSOFT.WEB/SITES/WRITE",
+    );
+    late["identity"]["claims"]
+        .as_object_mut()
+        .unwrap()
+        .remove("uti");
+    let mut outside = activity(
+        "a2",
+        9000,
+        "ignored",
+        "20.1.1.1",
+        "MICROSOFT.WEB/SITES/WRITE",
+    );
     outside["identity"]["claims"]
         .as_object_mut()
         .unwrap()

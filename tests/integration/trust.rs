@@ -37,10 +37,18 @@ fn account_authorization_details_give_every_role() {
     assert_eq!(prod.account.as_deref(), Some("111111111111"));
     assert!(!prod.bare);
     // URL-encoded in the file, decoded here.
-    assert_eq!(prod.document.statements[0].sid.as_deref(), Some("GitHubDeploy"));
+    assert_eq!(
+        prod.document.statements[0].sid.as_deref(),
+        Some("GitHubDeploy")
+    );
     assert_eq!(prod.record, 0);
     // deploy-dev's document is a plain object in the fixture.
-    let dev = b.trust.roles.iter().find(|r| r.name == "deploy-dev").unwrap();
+    let dev = b
+        .trust
+        .roles
+        .iter()
+        .find(|r| r.name == "deploy-dev")
+        .unwrap();
     assert_eq!(dev.document.statements[0].conditions.len(), 2);
     assert_eq!(dev.record, 3);
     assert!(
@@ -64,7 +72,12 @@ fn get_role_list_roles_and_bare_documents() {
         &data("terraform-plan.json"),
     ]);
     assert!(b.errors.is_empty(), "{:?}", b.errors);
-    let names: Vec<(&str, bool)> = b.trust.roles.iter().map(|r| (r.role.as_str(), r.bare)).collect();
+    let names: Vec<(&str, bool)> = b
+        .trust
+        .roles
+        .iter()
+        .map(|r| (r.role.as_str(), r.bare))
+        .collect();
     assert_eq!(
         names,
         vec![
@@ -169,7 +182,9 @@ fn gcp_pool_providers_and_azure_credentials() {
         Some("https://gitlab.com")
     );
     assert_eq!(b.federated_credentials[0].subject, "");
-    assert!(b.federated_credentials[0].claims_matching_expression.is_some());
+    assert!(b.federated_credentials[0]
+        .claims_matching_expression
+        .is_some());
 }
 
 #[test]
@@ -231,7 +246,10 @@ fn bad_trust_input_names_file_record_and_role_and_stops_nothing() {
         "{errors:?}"
     );
     assert!(
-        has("bare.json", "trust policy document: `Statement` is a string"),
+        has(
+            "bare.json",
+            "trust policy document: `Statement` is a string"
+        ),
         "{errors:?}"
     );
     assert_eq!(errors.len(), 5, "{errors:?}");
@@ -302,7 +320,10 @@ fn no_subject_condition_fires_on_aud_only_and_not_on_a_pinned_repository() {
         &[
             (
                 "a.json",
-                role_with("ci", json!({"StringEquals": {k("aud"): "sts.amazonaws.com"}})),
+                role_with(
+                    "ci",
+                    json!({"StringEquals": {k("aud"): "sts.amazonaws.com"}}),
+                ),
             ),
             (
                 "b.json",
@@ -436,11 +457,13 @@ fn wildcard_subject_owner_repository_and_deploy_branches() {
     let wf = f
         .iter()
         .find(|x| {
-            x.rule == "trust-wildcard-subject" && x.role.as_deref().unwrap().ends_with("/workflow-only")
+            x.rule == "trust-wildcard-subject"
+                && x.role.as_deref().unwrap().ends_with("/workflow-only")
         })
         .unwrap();
     assert!(
-        wf.message.contains("pins the workflow file, not the repository"),
+        wf.message
+            .contains("pins the workflow file, not the repository"),
         "{}",
         wf.message
     );
@@ -497,12 +520,18 @@ fn pull_request_subject_needs_a_deploy_tier_or_says_it_is_unknown() {
     assert_eq!(
         got,
         vec![
-            (Severity::Info, "arn:aws:iam::111111111111:role/ci-checks".into()),
+            (
+                Severity::Info,
+                "arn:aws:iam::111111111111:role/ci-checks".into()
+            ),
             (
                 Severity::High,
                 "arn:aws:iam::111111111111:role/deploy-prod".into()
             ),
-            (Severity::High, "arn:aws:iam::111111111111:role/release".into()),
+            (
+                Severity::High,
+                "arn:aws:iam::111111111111:role/release".into()
+            ),
         ]
     );
     let info = f
@@ -636,7 +665,10 @@ fn forallvalues_stringlike_and_unknown_formats() {
         v
     };
     assert_eq!(names("trust-forallvalues-single-claim"), vec!["forall"]);
-    assert_eq!(names("trust-stringlike-without-wildcard"), vec!["like-exact"]);
+    assert_eq!(
+        names("trust-stringlike-without-wildcard"),
+        vec!["like-exact"]
+    );
     assert_eq!(
         names("trust-unknown-subject-format"),
         vec!["equals-star", "no-prefix"]
@@ -644,10 +676,15 @@ fn forallvalues_stringlike_and_unknown_formats() {
     let star = f
         .iter()
         .find(|x| {
-            x.rule == "trust-unknown-subject-format" && x.role.as_deref().unwrap().ends_with("equals-star")
+            x.rule == "trust-unknown-subject-format"
+                && x.role.as_deref().unwrap().ends_with("equals-star")
         })
         .unwrap();
-    assert!(star.message.contains("compares literally"), "{}", star.message);
+    assert!(
+        star.message.contains("compares literally"),
+        "{}",
+        star.message
+    );
 }
 
 #[test]
@@ -695,14 +732,30 @@ fn changes_providers_pools_and_credentials() {
     );
     assert!(c.evidence["before"].is_object() && c.evidence["after"].is_object());
     assert_eq!(c.event_ids.len(), 1);
-    assert_eq!(f.iter().filter(|x| x.rule == "oidc-provider-changed").count(), 3);
+    assert_eq!(
+        f.iter()
+            .filter(|x| x.rule == "oidc-provider-changed")
+            .count(),
+        3
+    );
     let wif: Vec<&Finding> = f
         .iter()
         .filter(|x| x.rule == "wif-no-attribute-condition")
         .collect();
-    assert_eq!(wif.len(), 1, "the provider with a condition is not a finding");
-    assert!(wif[0].role.as_deref().unwrap().ends_with("/providers/github"));
-    let fic: Vec<&Finding> = f.iter().filter(|x| x.rule == "fic-issuer-changed").collect();
+    assert_eq!(
+        wif.len(),
+        1,
+        "the provider with a condition is not a finding"
+    );
+    assert!(wif[0]
+        .role
+        .as_deref()
+        .unwrap()
+        .ends_with("/providers/github"));
+    let fic: Vec<&Finding> = f
+        .iter()
+        .filter(|x| x.rule == "fic-issuer-changed")
+        .collect();
     assert_eq!(fic.len(), 1);
     assert_eq!(
         fic[0].evidence["after"],
@@ -738,7 +791,10 @@ fn changes_providers_pools_and_credentials() {
 fn trust_findings_have_stable_fingerprints_and_reach_the_gate() {
     let files = [(
         "a.json",
-        role_with("ci", json!({"StringEquals": {k("aud"): "sts.amazonaws.com"}})),
+        role_with(
+            "ci",
+            json!({"StringEquals": {k("aud"): "sts.amazonaws.com"}}),
+        ),
     )];
     let a = scan(&files, None);
     let b = scan(&files, None);
@@ -800,7 +856,10 @@ fn panther_github_trust_tests_agree_except_where_documented() {
     assert_eq!(tests.len(), 9, "the published policy has nine tests");
     let mut disagreements = Vec::new();
     for (i, (name, expected, resource)) in tests.iter().enumerate() {
-        let f = scan(&[(&format!("panther-{i}.json"), resource.to_string())], None);
+        let f = scan(
+            &[(&format!("panther-{i}.json"), resource.to_string())],
+            None,
+        );
         let flagged: Vec<&str> = f
             .iter()
             .filter(|x| x.severity >= Severity::High && (x.rule.starts_with("trust-")))
@@ -812,7 +871,10 @@ fn panther_github_trust_tests_agree_except_where_documented() {
         }
         eprintln!("panther {name}: expected {expected}, rolecall {flagged:?}");
     }
-    let documented: Vec<String> = PANTHER_DIFFERENCES.iter().map(|(n, _)| n.to_string()).collect();
+    let documented: Vec<String> = PANTHER_DIFFERENCES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     assert_eq!(disagreements, documented);
 }
 
@@ -907,7 +969,8 @@ fn suggest_writes_a_policy_and_a_terraform_role_per_used_role() {
     // Each JSON file is a policy document rolecall itself reads back.
     for n in names.iter().filter(|n| n.ends_with(".json")) {
         let text = std::fs::read_to_string(out.join(n)).unwrap();
-        rolecall::trust::policy_doc::parse_policy_text(&text).unwrap_or_else(|e| panic!("{n}: {e}"));
+        rolecall::trust::policy_doc::parse_policy_text(&text)
+            .unwrap_or_else(|e| panic!("{n}: {e}"));
     }
 }
 
@@ -944,7 +1007,11 @@ fn suggestions_admit_what_was_observed_and_refuse_the_rest() {
             } else {
                 Outcome::Denied
             };
-            assert_eq!(v.outcome, want, "{}: {} ({})", usage.role, o.subject, v.reason);
+            assert_eq!(
+                v.outcome, want,
+                "{}: {} ({})",
+                usage.role, o.subject, v.reason
+            );
         }
     }
 }
@@ -965,7 +1032,13 @@ mod suggest_property {
     const ARN: &str = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
 
     fn subject() -> impl Strategy<Value = String> {
-        let repo = prop::sample::select(vec!["acme/web", "acme/api", "other/web", "acme/we*", "acme/w?b"]);
+        let repo = prop::sample::select(vec![
+            "acme/web",
+            "acme/api",
+            "other/web",
+            "acme/we*",
+            "acme/w?b",
+        ]);
         let ctx = prop::sample::select(vec![
             "ref:refs/heads/main",
             "ref:refs/heads/feature/x",

@@ -113,7 +113,8 @@ fn load_raw(app: &mut App, effect: Option<Effect>) {
     let data = app.data.as_ref().unwrap();
     let ev = &data.report.events;
     let file = data.report.file_name(ev.file[index]).to_string();
-    let text = raw_record(&file, ev.record[index], ev.line[index], 1 << 30).expect("the record is re-read");
+    let text = raw_record(&file, ev.record[index], ev.line[index], 1 << 30)
+        .expect("the record is re-read");
     app.update(Action::RawLoaded { title, text });
 }
 
@@ -222,7 +223,9 @@ fn loading_gauge_snapshot() {
 #[test]
 fn a_failed_run_shows_why() {
     let mut app = App::new(80, 24, true);
-    app.update(Action::LoadFailed("detection `x` failed:\u{1b}[2J boom".into()));
+    app.update(Action::LoadFailed(
+        "detection `x` failed:\u{1b}[2J boom".into(),
+    ));
     let s = screen(&app);
     assert!(s.contains("could not read the sources"), "{s}");
     assert!(!s.contains('\u{1b}'), "the error is sanitized: {s}");
@@ -309,7 +312,10 @@ fn severities_are_coloured_and_no_color_turns_colour_off() {
         .map(|c| (c.symbol().to_string(), c.fg, c.bg))
         .take(3)
         .collect();
-    assert!(coloured.is_empty(), "no colour without colour: {coloured:?}");
+    assert!(
+        coloured.is_empty(),
+        "no colour without colour: {coloured:?}"
+    );
 }
 
 // --- behaviour: update(Action) ------------------------------------------
@@ -346,7 +352,11 @@ fn keys_typed_into_a_prompt_are_text_not_commands() {
     let mut app = sample_app(120, 30);
     app.update(Action::StartSearch);
     for c in "q1s".chars() {
-        assert_eq!(app.update(Action::Input(c)), None, "q does not quit while typing");
+        assert_eq!(
+            app.update(Action::Input(c)),
+            None,
+            "q does not quit while typing"
+        );
     }
     assert_eq!(app.mode, Mode::Search("q1s".into()));
     app.update(Action::InputCancel);
@@ -374,7 +384,10 @@ fn filters_narrow_the_findings_and_bad_ones_explain_themselves() {
     filter(&mut app, "sev:high+ rule:drift");
     assert!(!app.findings.order.is_empty());
     for &r in &app.findings.order {
-        assert_eq!(app.data.as_ref().unwrap().findings[r].rule, "credential-ip-drift");
+        assert_eq!(
+            app.data.as_ref().unwrap().findings[r].rule,
+            "credential-ip-drift"
+        );
     }
     assert!(screen(&app).contains("filter: sev:high+ rule:drift"));
 
@@ -422,7 +435,9 @@ fn enter_drills_into_the_session_and_esc_comes_back_where_it_was() {
     app.update(Action::Down);
     let before = app.findings.selected;
     let finding = selected_finding(&app).clone();
-    let si = finding.session.expect("the third finding rests on a session");
+    let si = finding
+        .session
+        .expect("the third finding rests on a session");
     app.update(Action::Enter);
     let Screen::Detail { lines, .. } = app.screen() else {
         panic!("Enter opens the detail")
@@ -430,7 +445,10 @@ fn enter_drills_into_the_session_and_esc_comes_back_where_it_was() {
     let text: String = lines.iter().map(|l| l.plain() + "\n").collect();
     let session = &app.data.as_ref().unwrap().sessions[si];
     assert!(text.contains(&session.key), "{text}");
-    assert!(text.contains(&finding.rule), "the finding is explained: {text}");
+    assert!(
+        text.contains(&finding.rule),
+        "the finding is explained: {text}"
+    );
     assert!(
         app.breadcrumb().starts_with("Findings › Session"),
         "{}",
@@ -480,7 +498,11 @@ fn a_timeline_bucket_opens_its_sessions() {
     let data = app.data.as_ref().unwrap();
     let (_, buckets) =
         rolecall::tui::timeline::buckets(&data.exchanges, app.timeline_zoom, app.timeline_group);
-    let (busiest, bucket) = buckets.iter().enumerate().max_by_key(|(_, b)| b.total()).unwrap();
+    let (busiest, bucket) = buckets
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, b)| b.total())
+        .unwrap();
     let expected = bucket.total() as usize;
     for _ in 0..busiest {
         app.update(Action::Right);
@@ -537,7 +559,10 @@ fn a_click_selects_the_row_under_the_pointer() {
         "rows start under the column header on line 3"
     );
     app.update(Action::Click { column: 10, row: 1 });
-    assert_eq!(app.findings.selected, 2, "a click on the header changes nothing");
+    assert_eq!(
+        app.findings.selected, 2,
+        "a click on the header changes nothing"
+    );
     app.update(Action::ScrollDown);
     assert_eq!(app.findings.selected, 5);
 }
@@ -577,7 +602,8 @@ fn export_writes_the_filtered_view_escaped() {
     assert!(lines[1..].iter().all(|l| l.starts_with("critical,")));
 
     app.update(Action::StartExport);
-    let Some(Effect::Export { contents, .. }) = app.update(Action::ExportAs(ExportFormat::Json)) else {
+    let Some(Effect::Export { contents, .. }) = app.update(Action::ExportAs(ExportFormat::Json))
+    else {
         panic!()
     };
     let doc: serde_json::Value = serde_json::from_str(&contents).unwrap();
@@ -595,7 +621,8 @@ fn a_hostile_csv_export_is_not_a_formula() {
     let mut app = App::with_data(data_of(&outcome), 120, 40, true);
     app.update(Action::Show(Tab::Sessions));
     app.update(Action::StartExport);
-    let Some(Effect::Export { contents, .. }) = app.update(Action::ExportAs(ExportFormat::Csv)) else {
+    let Some(Effect::Export { contents, .. }) = app.update(Action::ExportAs(ExportFormat::Csv))
+    else {
         panic!()
     };
     assert!(!contents.contains('\u{1b}'), "{contents}");
@@ -633,7 +660,11 @@ fn input_errors_stand_out_and_the_summary_lists_them() {
     let mut s = Scenario::new();
     s.github(&Gh::default());
     s.write(dir.path());
-    std::fs::write(dir.path().join("broken.ndjson"), "{\"eventVersion\":\"1.08\",\n").unwrap();
+    std::fs::write(
+        dir.path().join("broken.ndjson"),
+        "{\"eventVersion\":\"1.08\",\n",
+    )
+    .unwrap();
     let cfg = rolecall::pipeline::Config {
         sources: vec![dir.path().to_string_lossy().to_string()],
         policy: Default::default(),
@@ -646,7 +677,10 @@ fn input_errors_stand_out_and_the_summary_lists_them() {
     let mut app = App::with_data(data_of(&outcome), 120, 40, true);
     let top = screen(&app);
     assert!(
-        top.lines().next().unwrap().contains("1 input errors (see 5)"),
+        top.lines()
+            .next()
+            .unwrap()
+            .contains("1 input errors (see 5)"),
         "{top}"
     );
     app.update(Action::Show(Tab::Summary));
@@ -667,6 +701,9 @@ fn tab_cycles_through_every_view() {
         seen.push(app.screen().title());
         app.update(Action::NextTab);
     }
-    assert_eq!(seen, ["Findings", "Sessions", "Roles", "Timeline", "Summary"]);
+    assert_eq!(
+        seen,
+        ["Findings", "Sessions", "Roles", "Timeline", "Summary"]
+    );
     assert_eq!(app.screen().title(), "Findings");
 }

@@ -162,7 +162,10 @@ fn open_search_drill_back_and_quit_in_a_real_terminal() {
         "Enter drills into the session",
     );
     t.keys(&["G"]);
-    let calls = t.wait_for(&["Calls with these credentials"], "End scrolls to the calls");
+    let calls = t.wait_for(
+        &["Calls with these credentials"],
+        "End scrolls to the calls",
+    );
     assert!(
         calls.contains("! 2025-05-14 13:24:00"),
         "the flagged call is marked:\n{calls}"

@@ -44,7 +44,10 @@ fn owner(id: &str) -> &str {
 
 pub fn check(credentials: &[FederatedCredential], file: &dyn Fn(u32) -> String) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut ids: Vec<String> = credentials.iter().map(|c| c.id.to_ascii_lowercase()).collect();
+    let mut ids: Vec<String> = credentials
+        .iter()
+        .map(|c| c.id.to_ascii_lowercase())
+        .collect();
     ids.dedup();
     let mut seen = std::collections::BTreeSet::new();
     for id in ids {
@@ -79,8 +82,10 @@ pub fn check(credentials: &[FederatedCredential], file: &dyn Fn(u32) -> String) 
             f.evidence.insert("credential".into(), json!(b.id));
             f.evidence.insert("before".into(), json!(ia));
             f.evidence.insert("after".into(), json!(ib));
-            f.evidence.insert("before_source".into(), json!(file(a.file)));
-            f.evidence.insert("after_source".into(), json!(file(b.file)));
+            f.evidence
+                .insert("before_source".into(), json!(file(a.file)));
+            f.evidence
+                .insert("after_source".into(), json!(file(b.file)));
             out.push(f);
         }
     }

@@ -41,7 +41,11 @@ pub const RULE: Rule = Rule {
     clouds: [true, false, false, false],
 };
 
-pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>], policy: &Policy) -> Vec<Finding> {
+pub fn check(
+    view: &RoleView<'_>,
+    statements: &[StatementView<'_>],
+    policy: &Policy,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in statements {
         let b = &s.breadth;
@@ -68,12 +72,19 @@ pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>], policy: &Pol
         } else {
             let expected: Vec<String> = match policy.issuer_rule(&s.trusted.issuer) {
                 Some(r) if !r.audiences.is_empty() => r.audiences.clone(),
-                _ if s.trusted.provider == Some(Provider::GithubActions) => vec!["sts.amazonaws.com".into()],
+                _ if s.trusted.provider == Some(Provider::GithubActions) => {
+                    vec!["sts.amazonaws.com".into()]
+                }
                 _ => continue,
             };
             let admitted = expected.iter().any(|aud| {
-                b.admits_audience(view.doc, s.statement, &s.trusted, view.account.as_deref(), aud)
-                    != Some(false)
+                b.admits_audience(
+                    view.doc,
+                    s.statement,
+                    &s.trusted,
+                    view.account.as_deref(),
+                    aud,
+                ) != Some(false)
             });
             if admitted {
                 continue;

@@ -216,8 +216,10 @@ impl RoleView<'_> {
         if !subs.is_empty() {
             f.subject = Some(subs.join(" | "));
         }
-        f.evidence.insert("statement".into(), json!(s.statement.label()));
-        f.evidence.insert("principal".into(), json!(s.trusted.principal));
+        f.evidence
+            .insert("statement".into(), json!(s.statement.label()));
+        f.evidence
+            .insert("principal".into(), json!(s.trusted.principal));
         f.evidence
             .insert("statement_json".into(), s.statement.raw.clone());
         f
@@ -281,7 +283,12 @@ pub fn run(
             out.extend(found.into_iter().map(|f| (f, rule.identity)));
         }
     };
-    let file = |i: u32| files.get(i as usize).map_or("?", String::as_str).to_string();
+    let file = |i: u32| {
+        files
+            .get(i as usize)
+            .map_or("?", String::as_str)
+            .to_string()
+    };
     for history in inputs.by_role() {
         let current = history.current();
         let view = RoleView {

@@ -68,7 +68,9 @@ pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Findi
             f.severity = Severity::High;
             f.evidence.insert(
                 "scope".into(),
-                serde_json::json!("the issuer is per organization: only its own workloads can mint tokens"),
+                serde_json::json!(
+                    "the issuer is per organization: only its own workloads can mint tokens"
+                ),
             );
             format!(
                 "a token of any workload of {} (its organization only)",

@@ -47,7 +47,11 @@ pub fn check(changes: &[OidcProviderChange], file: &dyn Fn(u32) -> String) -> Ve
                 .provider_arn
                 .as_deref()
                 .and_then(issuer_from_provider_arn)
-                .or_else(|| c.url.as_deref().map(crate::model::subject::normalize_issuer));
+                .or_else(|| {
+                    c.url
+                        .as_deref()
+                        .map(crate::model::subject::normalize_issuer)
+                });
             if let Some(id) = &c.event_id {
                 f.event_ids.push(id.clone());
             }
@@ -81,17 +85,24 @@ pub fn check(changes: &[OidcProviderChange], file: &dyn Fn(u32) -> String) -> Ve
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                "UpdateOpenIDConnectProviderThumbprint" => "had its certificate thumbprints replaced".into(),
+                "UpdateOpenIDConnectProviderThumbprint" => {
+                    "had its certificate thumbprints replaced".into()
+                }
                 "DeleteOpenIDConnectProvider" => "was deleted".into(),
                 other => format!("was changed ({other})"),
             };
-            let who = c.actor.as_deref().map(|a| format!(" by {a}")).unwrap_or_default();
+            let who = c
+                .actor
+                .as_deref()
+                .map(|a| format!(" by {a}"))
+                .unwrap_or_default();
             f.message = format!("OIDC provider {provider} {what}{who}.");
             f.evidence.insert("event_name".into(), json!(c.event_name));
             f.evidence.insert("event_id".into(), json!(c.event_id));
             f.evidence.insert("provider".into(), json!(provider));
             f.evidence.insert("client_ids".into(), json!(c.client_ids));
-            f.evidence.insert("thumbprints".into(), json!(c.thumbprints));
+            f.evidence
+                .insert("thumbprints".into(), json!(c.thumbprints));
             f.evidence.insert("actor".into(), json!(c.actor));
             f.evidence.insert(
                 "source".into(),

@@ -162,7 +162,10 @@ pub fn check(history: &RoleHistory<'_>, file: &dyn Fn(u32) -> String) -> Vec<Fin
         if event_name != "UpdateAssumeRolePolicy" {
             continue;
         }
-        let who = actor.as_deref().map(|a| format!(" by {a}")).unwrap_or_default();
+        let who = actor
+            .as_deref()
+            .map(|a| format!(" by {a}"))
+            .unwrap_or_default();
         emit(
             i.checked_sub(1).map(|p| changes[p]),
             c,

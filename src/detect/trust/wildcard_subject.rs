@@ -90,7 +90,11 @@ pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Findi
         let mut tier_note = None;
         if !runs.is_empty() {
             if let Some(sev) = view.deploy_severity(Severity::High) {
-                parts.push(format!("admits {} ({})", runs.join(" and "), view.tier_text()));
+                parts.push(format!(
+                    "admits {} ({})",
+                    runs.join(" and "),
+                    view.tier_text()
+                ));
                 kinds.push("any-run");
                 if sev == Severity::Info {
                     tier_note = Some("the role's tier is unknown: give it a tier in the policy ([[role]] tier) to have branch breadth judged");
@@ -106,7 +110,12 @@ pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Findi
         if let Some(n) = tier_note {
             f.evidence.insert("tier".into(), json!(n));
         }
-        f.message = format!("{} of {} {}.", s.statement.label(), view.role, parts.join("; "));
+        f.message = format!(
+            "{} of {} {}.",
+            s.statement.label(),
+            view.role,
+            parts.join("; ")
+        );
         out.push(f);
     }
     out

@@ -49,7 +49,10 @@ fn lake_time(t: Micros) -> String {
 pub fn store_parts(store: &str) -> (String, Option<String>) {
     if let Some(rest) = store.strip_prefix("arn:") {
         let parts: Vec<&str> = rest.split(':').collect();
-        let region = parts.get(2).map(|r| r.to_string()).filter(|r| !r.is_empty());
+        let region = parts
+            .get(2)
+            .map(|r| r.to_string())
+            .filter(|r| !r.is_empty());
         let id = store.rsplit('/').next().unwrap_or(store).to_string();
         return (id, region);
     }
@@ -137,7 +140,10 @@ pub fn rebuild(row: &Map<String, Value>) -> Map<String, Value> {
         sc.insert("sessionIssuer".into(), json!({"type": "Role", "arn": v}));
     }
     if let Some(v) = get("federatedProvider") {
-        sc.insert("webIdFederationData".into(), json!({"federatedProvider": v}));
+        sc.insert(
+            "webIdFederationData".into(),
+            json!({"federatedProvider": v}),
+        );
     }
     if !sc.is_empty() {
         ui.insert("sessionContext".into(), Value::Object(sc));
@@ -246,7 +252,11 @@ fn rows_json(rows: &Rows) -> Value {
 }
 
 /// Runs the exchange query and the key queries.
-pub async fn fetch(conf: &SdkConfig, store: &str, window: (Micros, Micros)) -> Result<Fetched, RemoteError> {
+pub async fn fetch(
+    conf: &SdkConfig,
+    store: &str,
+    window: (Micros, Micros),
+) -> Result<Fetched, RemoteError> {
     let source = format!("cloudtrail-lake://{store}");
     let (id, region) = store_parts(store);
     let mut builder = aws_sdk_cloudtrail::config::Builder::from(conf);
@@ -259,9 +269,15 @@ pub async fn fetch(conf: &SdkConfig, store: &str, window: (Micros, Micros)) -> R
         .iter()
         .filter_map(|row| {
             let creds = row.iter().find_map(|c| c.get("credentials"))?;
-            let key = parse_struct(creds)?.get("accessKeyId")?.as_str()?.to_string();
-            (key.len() >= 16 && key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-                .then_some(key)
+            let key = parse_struct(creds)?
+                .get("accessKeyId")?
+                .as_str()?
+                .to_string();
+            (key.len() >= 16
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            .then_some(key)
         })
         .collect();
     keys.sort();
@@ -301,12 +317,16 @@ mod tests {
             q.ends_with("userIdentity.accessKeyId IN ('ASIAAAAAAAAAAAAAAAA1')"),
             "{q}"
         );
-        assert!(q.contains("eventTime >= '1970-01-01 00:00:00' AND eventTime < '1970-01-02 00:00:00'"));
+        assert!(
+            q.contains("eventTime >= '1970-01-01 00:00:00' AND eventTime < '1970-01-02 00:00:00'")
+        );
     }
 
     #[test]
     fn structs_and_rebuilt_records() {
-        let c = parse_struct("{accessKeyId=ASIAKEY, expiration=Apr 16, 2025, 3:46:56 AM, sessionToken=x}");
+        let c = parse_struct(
+            "{accessKeyId=ASIAKEY, expiration=Apr 16, 2025, 3:46:56 AM, sessionToken=x}",
+        );
         // Lake's notation is ambiguous with commas inside values: keep what parses.
         assert!(c.is_none() || c.unwrap().contains_key("accessKeyId"));
         let c = parse_struct(r#"{"accessKeyId":"ASIAKEY","sessionToken":"secret"}"#).unwrap();
@@ -321,8 +341,13 @@ mod tests {
         let r = rebuild(&row);
         assert_eq!(r["userIdentity"]["type"], "WebIdentityUser");
         assert_eq!(r["requestParameters"]["roleArn"], "arn:aws:iam::1:role/r");
-        assert_eq!(r["responseElements"]["credentials"]["accessKeyId"], "ASIAKEY");
-        assert!(r["responseElements"]["credentials"].get("sessionToken").is_none());
+        assert_eq!(
+            r["responseElements"]["credentials"]["accessKeyId"],
+            "ASIAKEY"
+        );
+        assert!(r["responseElements"]["credentials"]
+            .get("sessionToken")
+            .is_none());
         assert!(r.get("errorCode").is_none());
         assert!(is_aliased(&row));
     }

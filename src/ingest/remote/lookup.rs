@@ -66,7 +66,8 @@ async fn lookup_all(
             .send()
             .await;
         pacer.done();
-        let resp = resp.map_err(|e| RemoteError::new(source, format!("LookupEvents: {}", api_error(&e))))?;
+        let resp =
+            resp.map_err(|e| RemoteError::new(source, format!("LookupEvents: {}", api_error(&e))))?;
         events.extend(
             resp.events()
                 .iter()
@@ -89,8 +90,11 @@ fn issued_key(event: &str) -> Option<String> {
         .as_str()?;
     // Key ids are upper-case letters and digits; anything else is not a key
     // worth asking about.
-    (key.len() >= 16 && key.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
-        .then(|| key.to_string())
+    (key.len() >= 16
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    .then(|| key.to_string())
 }
 
 fn attribute(key: LookupAttributeKey, value: &str) -> Result<LookupAttribute, RemoteError> {

@@ -208,7 +208,11 @@ impl Progress {
 
     pub fn update(&self, done: usize, total: usize, bytes: u64) {
         if self.on {
-            eprint!("\r{}: {done}/{total} objects, {} MiB   ", self.label, bytes >> 20);
+            eprint!(
+                "\r{}: {done}/{total} objects, {} MiB   ",
+                self.label,
+                bytes >> 20
+            );
         }
     }
 
@@ -246,7 +250,9 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_source("cloudtrail://us-east-1,eu-west-1").unwrap().unwrap(),
+            parse_source("cloudtrail://us-east-1,eu-west-1")
+                .unwrap()
+                .unwrap(),
             Remote::LookupEvents {
                 regions: vec!["us-east-1".into(), "eu-west-1".into()]
             }

@@ -87,8 +87,9 @@ async fn list_flat(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e))))?;
+        let page = page.map_err(|e| {
+            RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e)))
+        })?;
         for o in page.contents() {
             if let Some(k) = o.key() {
                 out.push(Object {
@@ -117,8 +118,9 @@ async fn list_level(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e))))?;
+        let page = page.map_err(|e| {
+            RemoteError::new(source, format!("listing {prefix}: {}", api_error(&e)))
+        })?;
         for p in page.common_prefixes() {
             if let Some(p) = p.prefix() {
                 prefixes.push(p.to_string());
@@ -167,7 +169,9 @@ pub async fn list(
                     let mut days = 0;
                     while day <= last && days < 3700 {
                         let day_prefix = format!("{p}{}/", day.format("%Y/%m/%d"));
-                        if let Err(e) = list_flat(client, bucket, &day_prefix, &source, &mut out).await {
+                        if let Err(e) =
+                            list_flat(client, bucket, &day_prefix, &source, &mut out).await
+                        {
                             failed.push(e);
                         }
                         day += ChronoDuration::days(1);
@@ -205,7 +209,11 @@ pub async fn list(
 
 /// Fetches objects concurrently, in order; each object succeeds or fails
 /// on its own (after the SDK's retries).
-pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Vec<Result<Blob, RemoteError>> {
+pub async fn fetch(
+    client: Client,
+    bucket: String,
+    objects: Vec<Object>,
+) -> Vec<Result<Blob, RemoteError>> {
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = Vec::with_capacity(objects.len());
     for o in objects {
@@ -223,10 +231,9 @@ pub async fn fetch(client: Client, bucket: String, objects: Vec<Object>) -> Vec<
                 .send()
                 .await
                 .map_err(|e| RemoteError::new(&display, api_error(&e)))?;
-            let body =
-                resp.body.collect().await.map_err(|e| {
-                    RemoteError::new(&display, format!("reading the object: {}", sdk_error(&e)))
-                })?;
+            let body = resp.body.collect().await.map_err(|e| {
+                RemoteError::new(&display, format!("reading the object: {}", sdk_error(&e)))
+            })?;
             Ok::<Blob, RemoteError>(Blob {
                 display,
                 bytes: body.into_bytes().to_vec(),
@@ -253,12 +260,16 @@ mod tests {
         let k = "AWSLogs/o-abc/111111111111/CloudTrail/us-east-1/2025/05/14/111111111111_CloudTrail_us-east-1_20250514T1000Z_x.json.gz";
         assert_eq!(key_day(k), NaiveDate::from_ymd_opt(2025, 5, 14));
         assert_eq!(key_day("other/file.json"), None);
-        assert!(is_region_level("AWSLogs/111111111111/CloudTrail/eu-west-1/"));
+        assert!(is_region_level(
+            "AWSLogs/111111111111/CloudTrail/eu-west-1/"
+        ));
         assert!(!is_region_level("AWSLogs/111111111111/CloudTrail/"));
         assert!(!is_region_level(
             "AWSLogs/111111111111/CloudTrail-Digest/eu-west-1/"
         ));
-        assert!(is_below_region_level("AWSLogs/1/CloudTrail/eu-west-1/2025/"));
+        assert!(is_below_region_level(
+            "AWSLogs/1/CloudTrail/eu-west-1/2025/"
+        ));
         assert!(!is_below_region_level("AWSLogs/1/CloudTrail/eu-west-1/"));
         let d = NaiveDate::from_ymd_opt(2025, 5, 14);
         assert!(in_window(d, d, d));
