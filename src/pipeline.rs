@@ -170,12 +170,11 @@ pub fn run_from_parquet(
     let mut findings = match results {
         None => detect::run_sql(&tables, &active)?,
         Some(results) => {
-            let mut found = Vec::new();
-            for q in &active {
-                let rows = crate::lake::read::read_results(results, &q.id)?;
-                found.extend(detect::findings_from_rows(&tables, q, rows)?);
-            }
-            found
+            let rows = active
+                .iter()
+                .map(|q| Ok((*q, crate::lake::read::read_results(results, &q.id)?)))
+                .collect::<Result<Vec<_>, PipelineError>>()?;
+            detect::findings_from_rows(&tables, rows)?
         }
     };
     let empty = polars::prelude::DataFrame::empty();

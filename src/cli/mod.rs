@@ -261,7 +261,7 @@ impl InputArgs {
         }
         if let Some(text) = self.policy_text()? {
             if manifest.policy_sha256.as_deref()
-                != Some(crate::lake::write::sha256_hex(&text).as_str())
+                != Some(crate::model::fingerprint::sha256_hex(text.as_bytes()).as_str())
             {
                 bail!(
                     "{dir} was exported with {}; its policy-derived columns (tiers, allowed lists, address checks) were computed then. Re-export with --policy {}, or leave --policy out to use the export's",

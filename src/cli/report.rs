@@ -8,9 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::model::fingerprint::sha256_hex;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use ring::digest::{digest, SHA256};
 
 use super::scan::FailOn;
 use super::{print_input_errors, Exit, InputArgs};
@@ -120,11 +120,7 @@ fn window_key(window: &Window, sources: &[String]) -> String {
         .collect();
     inputs.sort();
     let text = format!("{}|{}|{}", window.start, window.end, inputs.join("\n"));
-    hex(digest(&SHA256, text.as_bytes()).as_ref())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(text.as_bytes())
 }
 
 /// Adds the memory findings and recounts.
@@ -211,11 +207,9 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
     };
     let policy_path = args.input.policy.clone();
     let policy_sha256 = match &policy_path {
-        Some(p) => Some(hex(digest(
-            &SHA256,
+        Some(p) => Some(sha256_hex(
             &std::fs::read(p).with_context(|| format!("cannot read {p}"))?,
-        )
-        .as_ref())),
+        )),
         None => None,
     };
     let outcome = crate::pipeline::run(&cfg)?;

@@ -512,22 +512,25 @@ pub fn run_sql(tables: &Tables, active: &[&QueryDef]) -> Result<Vec<Finding>, Qu
     Ok(findings)
 }
 
-/// Findings from result rows a query produced elsewhere (Spark, Trino,
+/// Findings from result rows queries produced elsewhere (Spark, Trino,
 /// Athena over an exported dataset), with `tables` for the session fields
-/// the rows leave out: the same mapping as [`run_sql`]'s.
+/// the rows leave out: the same mapping as [`run_sql`]'s, one session
+/// lookup for all the queries.
 pub fn findings_from_rows(
     tables: &Tables,
-    q: &QueryDef,
-    rows: Vec<Map<String, Value>>,
+    results: Vec<(&QueryDef, Vec<Map<String, Value>>)>,
 ) -> Result<Vec<Finding>, QueryError> {
     let empty = DataFrame::empty();
     let mut cache = SessionCache::new(tables.get("sessions").unwrap_or(&empty));
-    cache.load(rows.iter().filter_map(|r| match r.get("session_key") {
-        Some(Value::String(k)) => Some(k.clone()),
-        _ => None,
+    cache.load(results.iter().flat_map(|(_, rows)| {
+        rows.iter().filter_map(|r| match r.get("session_key") {
+            Some(Value::String(k)) => Some(k.clone()),
+            _ => None,
+        })
     }));
-    rows.into_iter()
-        .map(|mut cells| {
+    let mut findings = Vec::new();
+    for (q, rows) in results {
+        for mut cells in rows {
             for v in cells.values_mut() {
                 same_time_text(v);
             }
@@ -538,9 +541,10 @@ pub fn findings_from_rows(
                     reason,
                 })?;
             f.fingerprint = fingerprint(&f, &q.identity);
-            Ok(f)
-        })
-        .collect()
+            findings.push(f);
+        }
+    }
+    Ok(findings)
 }
 
 /// Writes a timestamp another engine wrote (`2025-05-14 13:24:00.000`,

@@ -13,6 +13,7 @@ use polars::prelude::*;
 use polars_io::parquet::write::{ParquetCompression, ParquetWriter, StatisticsOptions};
 
 use super::{escape, layout, sql_type, ColumnInfo, Manifest, TableInfo, FORMAT, MANIFEST, VERSION};
+use crate::model::fingerprint::sha256_hex;
 use crate::model::time::format_time;
 use crate::model::Summary;
 
@@ -173,7 +174,7 @@ fn write_all(
         created: format_time(chrono::Utc::now().timestamp_micros()),
         sources: about.sources.to_vec(),
         policy: about.policy_text.map(str::to_string),
-        policy_sha256: about.policy_text.map(sha256_hex),
+        policy_sha256: about.policy_text.map(|t| sha256_hex(t.as_bytes())),
         tables: infos,
         summary: about.summary.clone(),
     };
@@ -183,76 +184,68 @@ fn write_all(
     Ok(written)
 }
 
-pub fn sha256_hex(text: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The UTC date of a time (`None` outside the calendar's range: the null
 /// partition).
 fn utc_day(t: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_micros(t).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// cloud, account, day of one row.
-type PartitionKey = (Option<String>, Option<String>, Option<String>);
+/// Microseconds in a day.
+const DAY: i64 = 86_400_000_000;
+
+/// cloud, account and day number (days since the epoch) of one row.
+type PartitionKey<'a> = (Option<&'a str>, Option<&'a str>, Option<i64>);
 
 /// Row numbers by partition path (`cloud=aws/account=1/day=2025-05-14`).
-/// An empty table still gets one (empty) file, so that every engine sees
-/// its columns.
+/// Rows are grouped on borrowed values and day numbers first, so a path is
+/// built once per partition, not once per row. An empty table still gets
+/// one (empty) file, so that every engine sees its columns.
 fn partitions(
     df: &DataFrame,
     by_account: bool,
     day_from: Option<&str>,
 ) -> Result<BTreeMap<String, Vec<usize>>, String> {
-    let text_col = |name: &str| -> Result<Vec<Option<String>>, String> {
+    let text_col = |name: &str| -> Result<&StringChunked, String> {
         let c = df.column(name).map_err(|e| e.to_string())?;
-        let s = c.str().map_err(|e| format!("{name}: {e}"))?;
-        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+        c.str().map_err(|e| format!("{name}: {e}"))
     };
     let (clouds, accounts) = if by_account {
         (Some(text_col("cloud")?), Some(text_col("account")?))
     } else {
         (None, None)
     };
-    let days: Option<Vec<Option<String>>> = match day_from {
-        Some(name) => {
-            let c = df.column(name).map_err(|e| e.to_string())?;
-            let micros = c
-                .cast(&DataType::Int64)
-                .map_err(|e| format!("{name}: {e}"))?;
-            let micros = micros.i64().map_err(|e| format!("{name}: {e}"))?;
-            Some(micros.iter().map(|t| t.and_then(utc_day)).collect())
-        }
-        None => None,
-    };
-    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut cache: BTreeMap<PartitionKey, String> = BTreeMap::new();
+    let micros_col = day_from
+        .map(|name| {
+            df.column(name)
+                .and_then(|c| c.cast(&DataType::Int64))
+                .map_err(|e| format!("{name}: {e}"))
+        })
+        .transpose()?;
+    let micros = micros_col
+        .as_ref()
+        .map(|c| c.i64())
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let mut groups: BTreeMap<PartitionKey<'_>, Vec<usize>> = BTreeMap::new();
     for row in 0..df.height() {
-        let cloud = clouds.as_ref().and_then(|c| c[row].clone());
-        let account = accounts.as_ref().and_then(|c| c[row].clone());
-        let day = days.as_ref().and_then(|d| d[row].clone());
-        let key = (cloud, account, day);
-        let path = match cache.get(&key) {
-            Some(p) => p.clone(),
-            None => {
-                let mut segs = Vec::new();
-                if by_account {
-                    segs.push(format!("cloud={}", escape(key.0.as_deref())?));
-                    segs.push(format!("account={}", escape(key.1.as_deref())?));
-                }
-                if day_from.is_some() {
-                    segs.push(format!("day={}", escape(key.2.as_deref())?));
-                }
-                let p = segs.join("/");
-                cache.insert(key, p.clone());
-                p
-            }
-        };
-        out.entry(path).or_default().push(row);
+        let cloud = clouds.and_then(|c| c.get(row));
+        let account = accounts.and_then(|c| c.get(row));
+        let day = micros.and_then(|m| m.get(row)).map(|t| t.div_euclid(DAY));
+        groups.entry((cloud, account, day)).or_default().push(row);
+    }
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for ((cloud, account, day), rows) in groups {
+        let mut segs = Vec::new();
+        if by_account {
+            segs.push(format!("cloud={}", escape(cloud)?));
+            segs.push(format!("account={}", escape(account)?));
+        }
+        if day_from.is_some() {
+            let date = day.and_then(|d| utc_day(d.checked_mul(DAY)?));
+            segs.push(format!("day={}", escape(date.as_deref())?));
+        }
+        // Days outside the calendar all land in the null partition.
+        out.entry(segs.join("/")).or_default().extend(rows);
     }
     if out.is_empty() {
         let mut segs = Vec::new();
@@ -264,6 +257,9 @@ fn partitions(
             segs.push(format!("day={}", super::NULL_PARTITION));
         }
         out.insert(segs.join("/"), Vec::new());
+    }
+    for rows in out.values_mut() {
+        rows.sort_unstable();
     }
     Ok(out)
 }

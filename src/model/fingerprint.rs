@@ -82,19 +82,21 @@ pub fn fingerprint<S: AsRef<str>>(f: &Finding, identity: &[S]) -> String {
             None => input.push('\u{1}'),
         }
     }
-    let hash = digest(&SHA256, input.as_bytes());
-    hash.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&digest(&SHA256, input.as_bytes()).as_ref()[..16])
 }
 
 /// 32 hex digits of SHA-256 over `text`, for things that are not findings.
 pub fn text_fingerprint(text: &str) -> String {
-    digest(&SHA256, text.as_bytes()).as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&digest(&SHA256, text.as_bytes()).as_ref()[..16])
+}
+
+/// The whole SHA-256 of `bytes`, in hex (a policy file's digest).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(digest(&SHA256, bytes).as_ref())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -110,6 +112,14 @@ mod tests {
         f.time = Some(1);
         f.session_key = Some("ASIA1".into());
         f
+    }
+
+    #[test]
+    fn sha256_hex_is_the_standard_digest() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -126,17 +126,10 @@ fn tokens_match(p: &[Tok], text: &str, fold: bool) -> bool {
     pi == p.len()
 }
 
-/// IAM `StringLike` of one pattern against one text (no variables).
+/// IAM `StringLike` of one pattern against one text (no variables): the
+/// policy's globs have exactly these semantics.
 pub fn like(pattern: &str, text: &str) -> bool {
-    let toks: Vec<Tok> = pattern
-        .chars()
-        .map(|c| match c {
-            '*' => Tok::Star,
-            '?' => Tok::One,
-            c => Tok::Lit(c),
-        })
-        .collect();
-    tokens_match(&toks, text, false)
+    crate::policy::glob::Glob::new(pattern).is_match(text)
 }
 
 /// Whether a value has a `StringLike` wildcard (`${*}` and `${?}` are

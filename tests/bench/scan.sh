@@ -5,7 +5,7 @@
 #   N=10000000 tests/bench/scan.sh      # 10 million
 #   RUNS=5 THREADS="1 2" tests/bench/scan.sh
 #
-# Generates the corpus once (deterministic; AWSLogs gzip layout, ~1.4 KB a
+# Generates the corpus once (deterministic; AWSLogs gzip layout, ~1.2 KB a
 # record, ~3% web-identity exchanges, ~20% calls with their keys, other STS
 # calls with keys of their own), then times the scan with /usr/bin/time -v
 # and prints wall time, throughput over the uncompressed bytes, records/s and
