@@ -10,12 +10,10 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use super::json::{
-    as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj,
+    as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj, Raw,
 };
+use super::scanner::{fields, Scan, Scanner};
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
 use crate::model::secrets::redact_value;
@@ -34,117 +32,123 @@ pub const KEY_ISSUING_ACTIONS: &[&str] = &[
 
 pub const WEB_IDENTITY_EXCHANGE: &str = "AssumeRoleWithWebIdentity";
 
-#[derive(Deserialize, Default)]
-struct UserIdentity<'a> {
-    #[serde(borrow, rename = "type", alias = "Type")]
-    kind: Option<&'a RawValue>,
-    #[serde(borrow, rename = "principalId", alias = "principalid")]
-    principal_id: Option<&'a RawValue>,
-    #[serde(borrow, alias = "ARN")]
-    arn: Option<&'a RawValue>,
-    #[serde(borrow, rename = "accountId", alias = "accountid")]
-    account_id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "accessKeyId", alias = "accesskeyid")]
-    access_key_id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "userName", alias = "username")]
-    user_name: Option<&'a RawValue>,
-    #[serde(borrow, rename = "invokedBy", alias = "invokedby")]
-    invoked_by: Option<&'a RawValue>,
-    #[serde(borrow, rename = "identityProvider", alias = "identityprovider")]
-    identity_provider: Option<&'a RawValue>,
-    #[serde(borrow, rename = "sessionContext", alias = "sessioncontext")]
-    session_context: Option<&'a RawValue>,
+/// `userIdentity`'s fields, as CloudTrail and lower-cased exports spell them.
+const USER_IDENTITY: &[&[&str]; 9] = &[
+    &["type", "Type"],
+    &["principalId", "principalid"],
+    &["arn", "ARN"],
+    &["accountId", "accountid"],
+    &["accessKeyId", "accesskeyid"],
+    &["userName", "username"],
+    &["invokedBy", "invokedby"],
+    &["identityProvider", "identityprovider"],
+    &["sessionContext", "sessioncontext"],
+];
+
+const SESSION_CONTEXT: &[&[&str]; 2] = &[
+    &["sessionIssuer", "sessionissuer"],
+    &["webIdFederationData", "webidfederationdata"],
+];
+
+const SESSION_ISSUER: &[&[&str]; 2] = &[&["type", "Type"], &["arn"]];
+
+const WEB_ID_FEDERATION: &[&[&str]; 1] = &[&["federatedProvider", "federatedprovider"]];
+
+const STS_REQUEST: &[&[&str]; 4] = &[
+    &["roleArn", "rolearn"],
+    &["roleSessionName", "rolesessionname"],
+    &["durationSeconds", "durationseconds"],
+    &["providerId", "providerid"],
+];
+
+const STS_RESPONSE: &[&[&str]; 6] = &[
+    &["credentials"],
+    &["subjectFromWebIdentityToken", "subjectfromwebidentitytoken"],
+    &["audience"],
+    &["provider"],
+    &["assumedRoleUser", "assumedroleuser"],
+    &["sourceIdentity", "sourceidentity"],
+];
+
+const CREDENTIALS: &[&[&str]; 2] = &[&["accessKeyId", "accesskeyid"], &["expiration"]];
+
+const ASSUMED_ROLE_USER: &[&[&str]; 1] = &[&["arn"]];
+
+/// Where `sessionContext` sits in [`USER_IDENTITY`].
+const SESSION_CONTEXT_SLOT: usize = 8;
+
+/// `userIdentity` as the record path reads it: its own fields and those
+/// of `sessionContext`, `sessionIssuer` and `webIdFederationData`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'de> {
+    user: [Option<Raw<'de>>; 9],
+    context: [Option<Raw<'de>>; 2],
+    issuer: [Option<Raw<'de>>; 2],
+    federation: [Option<Raw<'de>>; 1],
 }
 
-#[derive(Deserialize, Default)]
-struct SessionContext<'a> {
-    #[serde(borrow, rename = "sessionIssuer", alias = "sessionissuer")]
-    session_issuer: Option<&'a RawValue>,
-    #[serde(borrow, rename = "webIdFederationData", alias = "webidfederationdata")]
-    web_id_federation_data: Option<&'a RawValue>,
+/// Reads `userIdentity` while the record is scanned, so that its text is
+/// walked once instead of once per nesting level. The identity is `None`
+/// when something in it is for the text path in [`read_record`] to judge (a field
+/// given twice, a nested object of another type or written as a string).
+pub fn scan_identity<'de>(s: &mut Scanner<'de>) -> Scan<(Raw<'de>, Option<Identity<'de>>)> {
+    let mut id = Identity::default();
+    let mut plain = true;
+    // A nested object's value when it is an object; anything but `null`
+    // otherwise leaves the identity to the text path.
+    let (raw, user, duplicate) = s.object_fields(USER_IDENTITY, |s, i| {
+        if i != SESSION_CONTEXT_SLOT || !s.at_object() {
+            let v = s.value()?;
+            plain &= i != SESSION_CONTEXT_SLOT || v.is_null();
+            return Ok(v);
+        }
+        let (raw, context, duplicate) = s.object_fields(SESSION_CONTEXT, |s, j| {
+            if !s.at_object() {
+                let v = s.value()?;
+                plain &= v.is_null();
+                return Ok(v);
+            }
+            let (raw, duplicate) = if j == 0 {
+                let (raw, issuer, duplicate) = s.object_fields(SESSION_ISSUER, |s, _| s.value())?;
+                id.issuer = issuer;
+                (raw, duplicate)
+            } else {
+                let (raw, federation, duplicate) =
+                    s.object_fields(WEB_ID_FEDERATION, |s, _| s.value())?;
+                id.federation = federation;
+                (raw, duplicate)
+            };
+            plain &= duplicate.is_none();
+            Ok(raw)
+        })?;
+        id.context = context;
+        plain &= duplicate.is_none();
+        Ok(raw)
+    })?;
+    id.user = user;
+    plain &= duplicate.is_none();
+    Ok((raw, plain.then_some(id)))
 }
 
-#[derive(Deserialize, Default)]
-struct SessionIssuer<'a> {
-    #[serde(borrow, rename = "type", alias = "Type")]
-    kind: Option<&'a RawValue>,
-    #[serde(borrow)]
-    arn: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct WebIdFederation<'a> {
-    #[serde(borrow, rename = "federatedProvider", alias = "federatedprovider")]
-    federated_provider: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct StsRequest<'a> {
-    #[serde(borrow, rename = "roleArn", alias = "rolearn")]
-    role_arn: Option<&'a RawValue>,
-    #[serde(borrow, rename = "roleSessionName", alias = "rolesessionname")]
-    role_session_name: Option<&'a RawValue>,
-    #[serde(borrow, rename = "durationSeconds", alias = "durationseconds")]
-    duration_seconds: Option<&'a RawValue>,
-    #[serde(borrow, rename = "providerId", alias = "providerid")]
-    provider_id: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct StsResponse<'a> {
-    #[serde(borrow)]
-    credentials: Option<&'a RawValue>,
-    #[serde(
-        borrow,
-        rename = "subjectFromWebIdentityToken",
-        alias = "subjectfromwebidentitytoken"
-    )]
-    subject: Option<&'a RawValue>,
-    #[serde(borrow)]
-    audience: Option<&'a RawValue>,
-    #[serde(borrow)]
-    provider: Option<&'a RawValue>,
-    #[serde(borrow, rename = "assumedRoleUser", alias = "assumedroleuser")]
-    assumed_role_user: Option<&'a RawValue>,
-    #[serde(borrow, rename = "sourceIdentity", alias = "sourceidentity")]
-    source_identity: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct Credentials<'a> {
-    #[serde(borrow, rename = "accessKeyId", alias = "accesskeyid")]
-    access_key_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    expiration: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct AssumedRoleUser<'a> {
-    #[serde(borrow)]
-    arn: Option<&'a RawValue>,
-}
-
-/// The JSON text of an optional nested object: absent, `null` and `{}`-less
-/// values give `None`.
-fn nested_text<'a>(
-    raw: Option<&'a RawValue>,
-    field: &str,
-) -> Result<Option<Cow<'a, str>>, FieldError> {
+/// The JSON text of an optional nested object: absent and `null` values
+/// give `None`.
+fn nested_text<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
     match raw {
         None => Ok(None),
-        Some(r) if r.get() == "null" => Ok(None),
+        Some(r) if r.is_null() => Ok(None),
         Some(r) => object_text(r, field).map(Some),
     }
 }
 
-fn parse_nested<'t, T: Deserialize<'t> + Default>(
+/// The wanted fields of an optional nested object (all absent when it is).
+fn parse_nested<'t, const N: usize>(
     text: &'t Option<Cow<'_, str>>,
+    names: &[&[&str]; N],
     field: &str,
-) -> Result<T, FieldError> {
+) -> Result<[Option<Raw<'t>>; N], FieldError> {
     match text {
-        None => Ok(T::default()),
-        Some(t) => serde_json::from_str(t)
-            .map_err(|e| FieldError::new(field, format!("is not readable: {e}"))),
+        None => Ok([None; N]),
+        Some(t) => fields(t, names, field),
     }
 }
 
@@ -157,6 +161,7 @@ pub fn is_service_source(source: &str) -> bool {
 }
 
 /// What became of one record.
+#[derive(Debug)]
 pub enum Outcome {
     /// The event was kept; `assumption` is set for web-identity exchanges.
     Event(Option<Box<Assumption>>),
@@ -228,37 +233,58 @@ pub fn read_record(
     let read_only = opt_bool(obj.get(Key::ReadOnly), "readOnly")?;
     let recipient = opt_nonempty(obj.get(Key::RecipientAccountId), "recipientAccountId")?;
 
-    let ui_text = nested_text(obj.get(Key::UserIdentity), "userIdentity")?;
-    let ui: UserIdentity = parse_nested(&ui_text, "userIdentity")?;
+    // The identity as the scanner read it, or else from its text, nested
+    // objects unwrapped from strings as exports write them (the texts may
+    // be unwrapped copies, kept here for the record's life).
+    let (ui_text, sc_text, issuer_text, wif_text);
+    let id = match obj.identity {
+        Some(id) => id,
+        None => {
+            ui_text = nested_text(obj.get(Key::UserIdentity), "userIdentity")?;
+            let user = parse_nested(&ui_text, USER_IDENTITY, "userIdentity")?;
+            sc_text = nested_text(user[SESSION_CONTEXT_SLOT], "userIdentity.sessionContext")?;
+            let context = parse_nested(&sc_text, SESSION_CONTEXT, "userIdentity.sessionContext")?;
+            issuer_text = nested_text(context[0], "userIdentity.sessionContext.sessionIssuer")?;
+            let issuer = parse_nested(
+                &issuer_text,
+                SESSION_ISSUER,
+                "userIdentity.sessionContext.sessionIssuer",
+            )?;
+            wif_text = nested_text(
+                context[1],
+                "userIdentity.sessionContext.webIdFederationData",
+            )?;
+            let federation = parse_nested(
+                &wif_text,
+                WEB_ID_FEDERATION,
+                "userIdentity.sessionContext.webIdFederationData",
+            )?;
+            Identity {
+                user,
+                context,
+                issuer,
+                federation,
+            }
+        }
+    };
+    let [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, identity_provider, _] =
+        id.user;
     let within = |e: FieldError| e.within("userIdentity");
-    let principal_type = opt_str(ui.kind, "type").map_err(within)?;
-    let principal_id = opt_str(ui.principal_id, "principalId").map_err(within)?;
-    let principal_arn = opt_nonempty(ui.arn, "arn").map_err(within)?;
-    let ui_account = opt_nonempty(ui.account_id, "accountId").map_err(within)?;
-    let access_key = opt_nonempty(ui.access_key_id, "accessKeyId").map_err(within)?;
-    let user_name = opt_nonempty(ui.user_name, "userName").map_err(within)?;
-    let invoked_by = opt_nonempty(ui.invoked_by, "invokedBy").map_err(within)?;
-    let identity_provider =
-        opt_nonempty(ui.identity_provider, "identityProvider").map_err(within)?;
+    let principal_type = opt_str(kind, "type").map_err(within)?;
+    let principal_id = opt_str(principal_id, "principalId").map_err(within)?;
+    let principal_arn = opt_nonempty(arn, "arn").map_err(within)?;
+    let ui_account = opt_nonempty(account_id, "accountId").map_err(within)?;
+    let access_key = opt_nonempty(access_key_id, "accessKeyId").map_err(within)?;
+    let user_name = opt_nonempty(user_name, "userName").map_err(within)?;
+    let invoked_by = opt_nonempty(invoked_by, "invokedBy").map_err(within)?;
+    let identity_provider = opt_nonempty(identity_provider, "identityProvider").map_err(within)?;
 
-    let sc_text = nested_text(ui.session_context, "userIdentity.sessionContext")?;
-    let sc: SessionContext = parse_nested(&sc_text, "userIdentity.sessionContext")?;
-    let issuer_text = nested_text(
-        sc.session_issuer,
-        "userIdentity.sessionContext.sessionIssuer",
-    )?;
-    let issuer: SessionIssuer =
-        parse_nested(&issuer_text, "userIdentity.sessionContext.sessionIssuer")?;
+    let [issuer_kind, issuer_arn] = id.issuer;
     let within_issuer = |e: FieldError| e.within("userIdentity.sessionContext.sessionIssuer");
-    let issuer_type = opt_str(issuer.kind, "type").map_err(within_issuer)?;
-    let issuer_arn = opt_nonempty(issuer.arn, "arn").map_err(within_issuer)?;
-    let wif_text = nested_text(
-        sc.web_id_federation_data,
-        "userIdentity.sessionContext.webIdFederationData",
-    )?;
-    let wif: WebIdFederation =
-        parse_nested(&wif_text, "userIdentity.sessionContext.webIdFederationData")?;
-    let federated_provider = opt_nonempty(wif.federated_provider, "federatedProvider")
+    let issuer_type = opt_str(issuer_kind, "type").map_err(within_issuer)?;
+    let issuer_arn = opt_nonempty(issuer_arn, "arn").map_err(within_issuer)?;
+    let [federated_provider] = id.federation;
+    let federated_provider = opt_nonempty(federated_provider, "federatedProvider")
         .map_err(|e| e.within("userIdentity.sessionContext.webIdFederationData"))?;
 
     let role_arn = match issuer_type.as_deref() {
@@ -275,10 +301,12 @@ pub fn read_record(
     } else {
         None
     };
-    let resp: StsResponse = parse_nested(&resp_text, "responseElements")?;
-    let cred_text = nested_text(resp.credentials, "responseElements.credentials")?;
-    let creds: Credentials = parse_nested(&cred_text, "responseElements.credentials")?;
-    let issued_key = opt_nonempty(creds.access_key_id, "accessKeyId")
+    let [credentials, subject_resp, audience_resp, provider_resp, assumed_role_user, source_identity] =
+        parse_nested(&resp_text, STS_RESPONSE, "responseElements")?;
+    let cred_text = nested_text(credentials, "responseElements.credentials")?;
+    let [issued_key, expiration] =
+        parse_nested(&cred_text, CREDENTIALS, "responseElements.credentials")?;
+    let issued_key = opt_nonempty(issued_key, "accessKeyId")
         .map_err(|e| e.within("responseElements.credentials"))?;
 
     let via_service = invoked_by.is_some() || source_ip.as_deref().is_some_and(is_service_source);
@@ -316,24 +344,28 @@ pub fn read_record(
 
     // The exchange: read the request and the rest of the response.
     let req_text = nested_text(obj.get(Key::RequestParameters), "requestParameters")?;
-    let req: StsRequest = parse_nested(&req_text, "requestParameters")?;
+    let [role_arn_req, session_name, duration, provider_id] =
+        parse_nested(&req_text, STS_REQUEST, "requestParameters")?;
     let within_req = |e: FieldError| e.within("requestParameters");
-    let role_arn_req = opt_nonempty(req.role_arn, "roleArn").map_err(within_req)?;
-    let session_name = opt_str(req.role_session_name, "roleSessionName").map_err(within_req)?;
-    let duration = opt_i64(req.duration_seconds, "durationSeconds").map_err(within_req)?;
-    let provider_id = opt_nonempty(req.provider_id, "providerId").map_err(within_req)?;
+    let role_arn_req = opt_nonempty(role_arn_req, "roleArn").map_err(within_req)?;
+    let session_name = opt_str(session_name, "roleSessionName").map_err(within_req)?;
+    let duration = opt_i64(duration, "durationSeconds").map_err(within_req)?;
+    let provider_id = opt_nonempty(provider_id, "providerId").map_err(within_req)?;
     let within_resp = |e: FieldError| e.within("responseElements");
     let subject_resp =
-        opt_nonempty(resp.subject, "subjectFromWebIdentityToken").map_err(within_resp)?;
-    let audience_resp = opt_nonempty(resp.audience, "audience").map_err(within_resp)?;
-    let provider_resp = opt_nonempty(resp.provider, "provider").map_err(within_resp)?;
-    let source_identity =
-        opt_nonempty(resp.source_identity, "sourceIdentity").map_err(within_resp)?;
-    let aru_text = nested_text(resp.assumed_role_user, "responseElements.assumedRoleUser")?;
-    let aru: AssumedRoleUser = parse_nested(&aru_text, "responseElements.assumedRoleUser")?;
-    let assumed_role_arn =
-        opt_nonempty(aru.arn, "arn").map_err(|e| e.within("responseElements.assumedRoleUser"))?;
-    let expiration = match opt_str(creds.expiration, "expiration")
+        opt_nonempty(subject_resp, "subjectFromWebIdentityToken").map_err(within_resp)?;
+    let audience_resp = opt_nonempty(audience_resp, "audience").map_err(within_resp)?;
+    let provider_resp = opt_nonempty(provider_resp, "provider").map_err(within_resp)?;
+    let source_identity = opt_nonempty(source_identity, "sourceIdentity").map_err(within_resp)?;
+    let aru_text = nested_text(assumed_role_user, "responseElements.assumedRoleUser")?;
+    let [assumed_role_arn] = parse_nested(
+        &aru_text,
+        ASSUMED_ROLE_USER,
+        "responseElements.assumedRoleUser",
+    )?;
+    let assumed_role_arn = opt_nonempty(assumed_role_arn, "arn")
+        .map_err(|e| e.within("responseElements.assumedRoleUser"))?;
+    let expiration = match opt_str(expiration, "expiration")
         .map_err(|e| e.within("responseElements.credentials"))?
     {
         None => None,

@@ -1,9 +1,9 @@
 //! Borrowed JSON access for the record path.
 //!
 //! Records are read in one pass: an object's top-level keys are mapped to
-//! known slots ([`Key`]) as they stream by, values stay as borrowed
-//! [`RawValue`] slices, and nothing is allocated for fields no rule reads.
-//! Typed access ([`as_str`], [`as_i64`], ...) happens afterwards and fails
+//! known slots ([`Key`]) as they stream by, values stay as borrowed [`Raw`]
+//! slices of valid JSON, and nothing is allocated for fields no rule reads.
+//! Typed access ([`as_str`], [`opt_i64`], ...) happens afterwards and fails
 //! per field with a reason, so a wrong type costs one record, not a file.
 //! Values that exports (Athena, CloudTrail Lake) write as JSON inside a
 //! string are unwrapped by [`object_text`].
@@ -14,6 +14,42 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
+
+use super::cloudtrail::Identity;
+
+/// The text of one JSON value, borrowed from the input and known to be
+/// valid JSON: it came out of serde_json or out of the validating
+/// [`scanner`](super::scanner). Typed access ([`as_str`], [`opt_i64`], ...)
+/// relies on that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'de>(&'de str);
+
+impl<'de> Raw<'de> {
+    /// The JSON text.
+    pub fn get(self) -> &'de str {
+        self.0
+    }
+
+    /// Wraps text that serde_json has already parsed as one JSON value.
+    pub fn from_parsed(raw: &'de RawValue) -> Raw<'de> {
+        Raw(raw.get())
+    }
+
+    /// Wraps text the validating scanner has walked as one JSON value.
+    pub(super) fn scanned(text: &'de str) -> Raw<'de> {
+        Raw(text)
+    }
+
+    /// Parses `text` as one JSON value and wraps it; for tests and for
+    /// text built at run time.
+    pub fn parse(text: &'de str) -> Result<Raw<'de>, serde_json::Error> {
+        serde_json::from_str::<&RawValue>(text).map(Raw::from_parsed)
+    }
+
+    pub fn is_null(self) -> bool {
+        self.0 == "null"
+    }
+}
 
 /// Top-level keys the ingest path looks at. Anything else is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,11 +227,13 @@ pub fn key_name(k: Key) -> &'static str {
 /// One JSON object's top level, borrowed from the input.
 pub struct Obj<'de> {
     /// Every key in input order, known or not.
-    pub pairs: Vec<(Cow<'de, str>, &'de RawValue)>,
-    slots: [Option<&'de RawValue>; KEY_COUNT],
+    pub pairs: Vec<(Cow<'de, str>, Raw<'de>)>,
+    slots: [Option<Raw<'de>>; KEY_COUNT],
     /// A known key that appeared twice (the last value wins, as in
     /// JavaScript and jq).
     pub duplicate: Option<Key>,
+    /// `userIdentity`'s fields, when the scanner read them in passing.
+    pub identity: Option<Identity<'de>>,
 }
 
 impl Default for Obj<'_> {
@@ -204,6 +242,7 @@ impl Default for Obj<'_> {
             pairs: Vec::new(),
             slots: [None; KEY_COUNT],
             duplicate: None,
+            identity: None,
         }
     }
 }
@@ -213,18 +252,19 @@ impl<'de> Obj<'de> {
         self.pairs.clear();
         self.slots = [None; KEY_COUNT];
         self.duplicate = None;
+        self.identity = None;
     }
 
     /// The value of a known key; JSON `null` counts as absent.
-    pub fn get(&self, k: Key) -> Option<&'de RawValue> {
-        self.slots[k as usize].filter(|v| v.get() != "null")
+    pub fn get(&self, k: Key) -> Option<Raw<'de>> {
+        self.slots[k as usize].filter(|v| !v.is_null())
     }
 
     pub fn has(&self, k: Key) -> bool {
         self.slots[k as usize].is_some()
     }
 
-    fn put(&mut self, key: Cow<'de, str>, value: &'de RawValue) {
+    pub(super) fn put(&mut self, key: Cow<'de, str>, value: Raw<'de>) {
         if let Some(k) = key_of(&key) {
             let slot = &mut self.slots[k as usize];
             if slot.is_some() && self.duplicate.is_none() {
@@ -233,6 +273,12 @@ impl<'de> Obj<'de> {
             *slot = Some(value);
         }
         self.pairs.push((key, value));
+    }
+
+    /// Remembers that a streamed array was there (its elements have been
+    /// handed to the sink already).
+    pub(super) fn mark_streamed(&mut self, k: Key) {
+        self.slots[k as usize] = Some(Raw("[]"));
     }
 
     /// The first few keys, to say what an unrecognized object looked like.
@@ -291,7 +337,7 @@ pub trait ArraySink<'de> {
     /// instead.
     fn element(&mut self, array: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>);
     /// Called for each element of a `QueryResultRows` row list.
-    fn row(&mut self, index: u64, row: &'de RawValue);
+    fn row(&mut self, index: u64, row: Raw<'de>);
 }
 
 /// Reads one element of a streamed array into the sink's scratch object.
@@ -322,7 +368,7 @@ impl<'de> Visitor<'de> for ElementVisitor<'_, 'de> {
         self.obj.clear();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let value: &'de RawValue = map.next_value()?;
-            self.obj.put(key, value);
+            self.obj.put(key, Raw::from_parsed(value));
         }
         Ok(Ok(()))
     }
@@ -384,7 +430,7 @@ impl<'de, S: ArraySink<'de>> Visitor<'de> for ArraySeed<'_, 'de, S> {
         let mut index = 0u64;
         if self.rows {
             while let Some(row) = seq.next_element::<&'de RawValue>()? {
-                self.sink.row(index, row);
+                self.sink.row(index, Raw::from_parsed(row));
                 index += 1;
             }
             return Ok(());
@@ -444,11 +490,11 @@ impl<'de, S: ArraySink<'de>> Visitor<'de> for DocumentSeed<'_, 'de, S> {
                     })?;
                     // Remember that the array was there (its elements are
                     // already handled).
-                    self.obj.slots[k as usize] = Some(empty_array());
+                    self.obj.mark_streamed(k);
                 }
                 _ => {
                     let value: &'de RawValue = map.next_value()?;
-                    self.obj.put(key, value);
+                    self.obj.put(key, Raw::from_parsed(value));
                 }
             }
         }
@@ -479,13 +525,8 @@ impl<'de, S: ArraySink<'de>> Visitor<'de> for DocumentSeed<'_, 'de, S> {
     }
 }
 
-fn empty_array() -> &'static RawValue {
-    static EMPTY: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| RawValue::from_string("[]".to_string()).expect("valid JSON"))
-}
-
 /// What kind of JSON value a raw slice holds, for error messages.
-pub fn kind_of(raw: &RawValue) -> &'static str {
+pub fn kind_of(raw: Raw<'_>) -> &'static str {
     match raw.get().as_bytes().first() {
         Some(b'"') => "a string",
         Some(b'{') => "an object",
@@ -517,7 +558,7 @@ impl FieldError {
         }
     }
 
-    pub fn wrong_type(field: &str, expected: &str, raw: &RawValue) -> FieldError {
+    pub fn wrong_type(field: &str, expected: &str, raw: Raw<'_>) -> FieldError {
         FieldError::new(
             field,
             format!("should be {expected}, found {}", kind_of(raw)),
@@ -532,7 +573,7 @@ impl FieldError {
 }
 
 /// A string value, borrowed when it has no escapes.
-pub fn as_str<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>, FieldError> {
+pub fn as_str<'de>(raw: Raw<'de>, field: &str) -> Result<Cow<'de, str>, FieldError> {
     let s = raw.get();
     let b = s.as_bytes();
     if b.first() != Some(&b'"') {
@@ -549,12 +590,12 @@ pub fn as_str<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>, Fie
 
 /// An optional string: absent and `null` give `None`.
 pub fn opt_str<'de>(
-    raw: Option<&'de RawValue>,
+    raw: Option<Raw<'de>>,
     field: &str,
 ) -> Result<Option<Cow<'de, str>>, FieldError> {
     match raw {
         None => Ok(None),
-        Some(r) if r.get() == "null" => Ok(None),
+        Some(r) if r.is_null() => Ok(None),
         Some(r) => as_str(r, field).map(Some),
     }
 }
@@ -562,14 +603,14 @@ pub fn opt_str<'de>(
 /// An optional string that treats `""` as absent (CloudTrail writes empty
 /// access key ids and session tokens).
 pub fn opt_nonempty<'de>(
-    raw: Option<&'de RawValue>,
+    raw: Option<Raw<'de>>,
     field: &str,
 ) -> Result<Option<Cow<'de, str>>, FieldError> {
     Ok(opt_str(raw, field)?.filter(|s| !s.is_empty()))
 }
 
 /// A boolean, also accepted as the strings `"true"`/`"false"` (Athena).
-pub fn opt_bool(raw: Option<&RawValue>, field: &str) -> Result<Option<bool>, FieldError> {
+pub fn opt_bool(raw: Option<Raw<'_>>, field: &str) -> Result<Option<bool>, FieldError> {
     let Some(raw) = raw else { return Ok(None) };
     match raw.get() {
         "true" | "\"true\"" | "\"TRUE\"" | "\"True\"" => Ok(Some(true)),
@@ -581,7 +622,7 @@ pub fn opt_bool(raw: Option<&RawValue>, field: &str) -> Result<Option<bool>, Fie
 
 /// An integer, also accepted as a numeric string. Fractions and values
 /// beyond i64 are errors, not truncations.
-pub fn opt_i64(raw: Option<&RawValue>, field: &str) -> Result<Option<i64>, FieldError> {
+pub fn opt_i64(raw: Option<Raw<'_>>, field: &str) -> Result<Option<i64>, FieldError> {
     let Some(raw) = raw else { return Ok(None) };
     let text = raw.get();
     if text == "null" {
@@ -602,7 +643,7 @@ pub fn opt_i64(raw: Option<&RawValue>, field: &str) -> Result<Option<i64>, Field
 
 /// A number of seconds (JWT times), integer or fraction, or a numeric
 /// string.
-pub fn opt_f64(raw: Option<&RawValue>, field: &str) -> Result<Option<f64>, FieldError> {
+pub fn opt_f64(raw: Option<Raw<'_>>, field: &str) -> Result<Option<f64>, FieldError> {
     let Some(raw) = raw else { return Ok(None) };
     let text = raw.get();
     if text == "null" {
@@ -618,7 +659,7 @@ pub fn opt_f64(raw: Option<&RawValue>, field: &str) -> Result<Option<f64>, Field
 
 /// The JSON text of an object-valued field. Exports that store nested
 /// objects as JSON strings (Athena, CloudTrail Lake) are unwrapped.
-pub fn object_text<'de>(raw: &'de RawValue, field: &str) -> Result<Cow<'de, str>, FieldError> {
+pub fn object_text<'de>(raw: Raw<'de>, field: &str) -> Result<Cow<'de, str>, FieldError> {
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'{') => Ok(Cow::Borrowed(text)),
@@ -667,41 +708,41 @@ pub fn clip(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    fn raw(s: &str) -> Raw<'_> {
+        Raw::parse(s).unwrap()
     }
 
     #[test]
     fn strings_borrow_without_escapes() {
         let r = raw(r#""plain""#);
-        assert!(matches!(as_str(&r, "f").unwrap(), Cow::Borrowed("plain")));
+        assert!(matches!(as_str(r, "f").unwrap(), Cow::Borrowed("plain")));
         let r = raw(r#""a\"b""#);
-        assert_eq!(as_str(&r, "f").unwrap(), "a\"b");
+        assert_eq!(as_str(r, "f").unwrap(), "a\"b");
         let r = raw("12");
         assert_eq!(
-            as_str(&r, "eventTime").unwrap_err().to_string(),
+            as_str(r, "eventTime").unwrap_err().to_string(),
             "`eventTime` should be a string, found a number"
         );
     }
 
     #[test]
     fn numbers_and_booleans() {
-        assert_eq!(opt_i64(Some(&raw("3600")), "d").unwrap(), Some(3600));
-        assert_eq!(opt_i64(Some(&raw("\"900\"")), "d").unwrap(), Some(900));
-        assert!(opt_i64(Some(&raw("99999999999999999999")), "d").is_err());
-        assert!(opt_i64(Some(&raw("1.5")), "d").is_err());
-        assert!(opt_i64(Some(&raw("{}")), "d").is_err());
-        assert_eq!(opt_bool(Some(&raw("\"false\"")), "b").unwrap(), Some(false));
-        assert!(opt_bool(Some(&raw("1")), "b").is_err());
-        assert_eq!(opt_f64(Some(&raw("1.5e3")), "t").unwrap(), Some(1500.0));
+        assert_eq!(opt_i64(Some(raw("3600")), "d").unwrap(), Some(3600));
+        assert_eq!(opt_i64(Some(raw("\"900\"")), "d").unwrap(), Some(900));
+        assert!(opt_i64(Some(raw("99999999999999999999")), "d").is_err());
+        assert!(opt_i64(Some(raw("1.5")), "d").is_err());
+        assert!(opt_i64(Some(raw("{}")), "d").is_err());
+        assert_eq!(opt_bool(Some(raw("\"false\"")), "b").unwrap(), Some(false));
+        assert!(opt_bool(Some(raw("1")), "b").is_err());
+        assert_eq!(opt_f64(Some(raw("1.5e3")), "t").unwrap(), Some(1500.0));
     }
 
     #[test]
     fn object_text_unwraps_json_strings() {
         let r = raw(r#""{\"a\":1}""#);
-        assert_eq!(object_text(&r, "x").unwrap(), r#"{"a":1}"#);
-        assert!(object_text(&raw("[1]"), "x").is_err());
-        assert!(object_text(&raw(r#""nope""#), "x").is_err());
+        assert_eq!(object_text(r, "x").unwrap(), r#"{"a":1}"#);
+        assert!(object_text(raw("[1]"), "x").is_err());
+        assert!(object_text(raw(r#""nope""#), "x").is_err());
     }
 
     struct Collect(Vec<(ArrayKind, u64, Result<String, &'static str>)>);
@@ -709,7 +750,7 @@ mod tests {
         fn element(&mut self, array: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>) {
             self.0.push((array, index, obj.map(|o| o.key_preview())));
         }
-        fn row(&mut self, _: u64, _: &'de RawValue) {}
+        fn row(&mut self, _: u64, _: Raw<'de>) {}
     }
 
     #[test]

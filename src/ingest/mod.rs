@@ -25,6 +25,7 @@ pub mod json;
 pub mod jwt;
 pub mod read;
 pub mod remote;
+pub mod scanner;
 pub mod trust;
 pub mod value;
 pub mod vault;
@@ -39,7 +40,7 @@ use serde_json::{Map, Value};
 
 use self::cloudtrail::{is_cloudtrail, read_record, Outcome, Position};
 use self::discover::{discover, InputFile};
-use self::json::{as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj};
+use self::json::{as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj, Raw};
 use self::jwt::{looks_like_jwt, Jwks};
 use crate::error::{InputError, Location};
 use crate::model::events::EventStore;
@@ -668,8 +669,15 @@ fn parse_lines(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch
 /// One document, or several concatenated (pretty-printed objects one after
 /// another, as Vault's file audit device writes them).
 fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch) {
-    // Nearly every file is one document: read it in a single pass.
+    // Nearly every file is one document: read it in a single pass, with the
+    // scanner when it can (valid JSON without escaped keys), else with
+    // serde_json, which words the errors.
     let mut single = Batch::default();
+    if Parser::new(ctx, &mut single).scanned_document(body) {
+        batch.append(single);
+        return;
+    }
+    single = Batch::default();
     let trailing = {
         let mut p = Parser::new(ctx, &mut single);
         let mut de = serde_json::Deserializer::from_str(body);
@@ -836,6 +844,19 @@ impl<'c, 'o> Parser<'c, 'o> {
                 format!("neither JSON nor a JWT: \"{preview}\""),
             );
         }
+    }
+
+    /// Reads one whole top-level document with the scanner. False when
+    /// the scanner gave up; what was read then is incomplete and must be
+    /// discarded.
+    fn scanned_document(&mut self, text: &str) -> bool {
+        let mut obj = Obj::default();
+        let mut scratch = Obj::default();
+        if scanner::document(text, &mut obj, &mut scratch, self).is_err() {
+            return false;
+        }
+        self.object(&obj, Location::File, 0);
+        true
     }
 
     /// Reads one top-level JSON document and whatever it holds.
@@ -1081,7 +1102,7 @@ impl<'c, 'o> Parser<'c, 'o> {
 
     /// A CloudTrail event stored as a JSON string (LookupEvents'
     /// `CloudTrailEvent`, Lake's `eventJson`).
-    fn embedded_event(&mut self, raw: &RawValue, key: Key, at: Location, record: u64) {
+    fn embedded_event(&mut self, raw: Raw<'_>, key: Key, at: Location, record: u64) {
         let text = match as_str(raw, json::key_name(key)) {
             Ok(t) => t,
             Err(e) => {
@@ -1127,7 +1148,7 @@ impl<'c, 'o> Parser<'c, 'o> {
     }
 
     /// A CloudTrail Lake result row: `[{"eventVersion":"1.08"},{...},...]`.
-    fn lake_row(&mut self, index: u64, row: &RawValue) {
+    fn lake_row(&mut self, index: u64, row: Raw<'_>) {
         let at = self.element_location(index);
         let cells: Vec<Map<String, Value>> = match serde_json::from_str(row.get()) {
             Ok(c) => c,
@@ -1150,9 +1171,9 @@ impl<'c, 'o> Parser<'c, 'o> {
         if let Some(Value::String(event)) =
             merged.get("eventJson").or_else(|| merged.get("eventjson"))
         {
-            let boxed = RawValue::from_string(Value::String(event.clone()).to_string());
-            if let Ok(raw) = boxed {
-                self.embedded_event(&raw, Key::EventJson, at, index);
+            let quoted = Value::String(event.clone()).to_string();
+            if let Ok(raw) = Raw::parse(&quoted) {
+                self.embedded_event(raw, Key::EventJson, at, index);
                 return;
             }
         }
@@ -1264,7 +1285,7 @@ impl<'de> ArraySink<'de> for Parser<'_, '_> {
         }
     }
 
-    fn row(&mut self, index: u64, row: &'de RawValue) {
+    fn row(&mut self, index: u64, row: Raw<'de>) {
         self.lake_row(index, row);
     }
 }
@@ -1274,7 +1295,7 @@ struct NoArrays;
 
 impl<'de> ArraySink<'de> for NoArrays {
     fn element(&mut self, _: ArrayKind, _: u64, _: Result<&Obj<'de>, &'static str>) {}
-    fn row(&mut self, _: u64, _: &'de RawValue) {}
+    fn row(&mut self, _: u64, _: Raw<'de>) {}
 }
 
 /// Rebuilds a whole object from its borrowed pairs (claims and jobs are

@@ -1,0 +1,848 @@
+//! The record path's JSON scanner: checks the grammar and finds where each
+//! value ends in one pass, without building values.
+//!
+//! A CloudTrail file from S3 is one `{"Records":[...]}` document of a few
+//! thousand records, and most of each record (TLS details, the parameters
+//! of ordinary calls, session attributes) is never read. Through serde_json
+//! that skipping went through the visitor machinery value by value, and the
+//! identity block was scanned again for each nested level read from it
+//! (`userIdentity`, then `sessionContext`, then `sessionIssuer`): about a
+//! third of a scan's CPU time. This scanner walks the same text once,
+//! looks for the end of a string 16 bytes at a time, and hands out
+//! [`Raw`] slices that the typed accessors in [`json`](super::json) read.
+//!
+//! It accepts a subset of what serde_json accepts: it stops ([`GiveUp`]) at
+//! anything invalid and also at what it does not handle (an escaped key,
+//! nesting deeper than [`MAX_DEPTH`]). A caller that gets [`GiveUp`] reads
+//! the same text with serde_json, which then decides and words the error,
+//! so error messages and edge cases stay serde_json's. A proptest and a
+//! fuzz target hold the two to the same answers on what the scanner
+//! accepts.
+
+use std::borrow::Cow;
+
+use super::cloudtrail::{is_cloudtrail, read_record, scan_identity, Position};
+use super::json::{key_of, ArrayKind, ArraySink, DocumentSeed, FieldError, Key, Obj, Raw};
+
+/// The scanner stopped: the text is invalid or beyond what it handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GiveUp;
+
+pub type Scan<T = ()> = Result<T, GiveUp>;
+
+/// Nesting the scanner follows before leaving the text to serde_json
+/// (whose own limit is 128).
+pub const MAX_DEPTH: u32 = 100;
+
+/// A position in a JSON text.
+pub struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: u32,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Scanner {
+            text,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        let b = self.bytes();
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Scan {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    /// Only whitespace is left.
+    pub fn finish(&mut self) -> Scan {
+        self.skip_ws();
+        if self.pos == self.text.len() {
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    /// The first byte of the next value, after whitespace.
+    fn next_byte(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.peek()
+    }
+
+    /// Skips one value and returns its text.
+    pub fn value(&mut self) -> Scan<Raw<'a>> {
+        self.skip_ws();
+        let start = self.pos;
+        self.skip_value()?;
+        Ok(Raw::scanned(&self.text[start..self.pos]))
+    }
+
+    fn skip_value(&mut self) -> Scan {
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'{') => self.object(|s, _| s.skip()),
+            Some(b'[') => self.array(|s, _| s.skip()),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(GiveUp),
+        }
+    }
+
+    /// Skips one value.
+    pub fn skip(&mut self) -> Scan {
+        self.skip_ws();
+        self.skip_value()
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Scan {
+        if self.bytes()[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(GiveUp)
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, as JSON has it.
+    fn number(&mut self) -> Scan {
+        let b = self.bytes();
+        let mut i = self.pos;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return Err(GiveUp),
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(GiveUp);
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(GiveUp);
+            }
+        }
+        self.pos = i;
+        Ok(())
+    }
+
+    /// A string at the current position: returns its contents and whether
+    /// they hold an escape.
+    fn string(&mut self) -> Scan<(&'a str, bool)> {
+        let b = self.bytes();
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            i = find_string_special(b, i);
+            match b.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok((&self.text[start..i], escaped));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let hex = b.get(i + 2..i + 6).ok_or(GiveUp)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(GiveUp);
+                            }
+                            i += 6;
+                        }
+                        _ => return Err(GiveUp),
+                    }
+                }
+                // A control character, or the end of the text.
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// Walks an object at the current position. `field` is called with each
+    /// key, positioned before its value, and must consume exactly that value.
+    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Scan) -> Scan {
+        self.eat(b'{')?;
+        self.enter()?;
+        if self.next_byte() == Some(b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            if self.next_byte() != Some(b'"') {
+                return Err(GiveUp);
+            }
+            let (key, escaped) = self.string()?;
+            if escaped {
+                // serde_json unescapes keys; leave those objects to it.
+                return Err(GiveUp);
+            }
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.next_byte() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// Walks an array at the current position. `element` is called with
+    /// each index and must consume exactly one value.
+    pub fn array(&mut self, mut element: impl FnMut(&mut Self, u64) -> Scan) -> Scan {
+        self.eat(b'[')?;
+        self.enter()?;
+        if self.next_byte() == Some(b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        let mut index = 0;
+        loop {
+            element(self, index)?;
+            index += 1;
+            match self.next_byte() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// Whether the next value is an object.
+    pub fn at_object(&mut self) -> bool {
+        self.next_byte() == Some(b'{')
+    }
+
+    /// Walks the object at the current position for the keys in `names`
+    /// (`names[i]` lists the spellings of slot `i`): `read` is called with a
+    /// wanted key's slot and must consume its value and return it; other
+    /// values are skipped. Returns the object's text, the wanted values
+    /// (`null` as absent, the last one when a key repeats) and the first
+    /// slot whose key came twice.
+    #[allow(clippy::type_complexity)]
+    pub fn object_fields<const N: usize>(
+        &mut self,
+        names: &[&[&str]; N],
+        mut read: impl FnMut(&mut Self, usize) -> Scan<Raw<'a>>,
+    ) -> Scan<(Raw<'a>, [Option<Raw<'a>>; N], Option<usize>)> {
+        let mut out = [None; N];
+        let mut seen = [false; N];
+        let mut duplicate = None;
+        self.skip_ws();
+        let start = self.pos;
+        self.object(|s, key| {
+            match names.iter().position(|n| n.contains(&key)) {
+                Some(i) => {
+                    let value = read(s, i)?;
+                    if seen[i] && duplicate.is_none() {
+                        duplicate = Some(i);
+                    }
+                    seen[i] = true;
+                    out[i] = (!value.is_null()).then_some(value);
+                }
+                None => s.skip()?,
+            }
+            Ok(())
+        })?;
+        Ok((Raw::scanned(&self.text[start..self.pos]), out, duplicate))
+    }
+
+    fn enter(&mut self) -> Scan {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            Err(GiveUp)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The index of the first `"`, `\` or control character at or after `i`
+/// (the bytes that end a plain run inside a JSON string), or `b.len()`.
+#[inline]
+fn find_string_special(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        // SSE2 is part of x86_64, so no runtime check is needed.
+        while i + 16 <= b.len() {
+            // SAFETY: `i + 16 <= b.len()`, so the 16 bytes read are inside
+            // `b`; `_mm_loadu_si128` has no alignment requirement.
+            let mask = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+                // v <= 0x1f (unsigned) exactly when max(v, 0x1f) == 0x1f.
+                let low = _mm_set1_epi8(0x1f);
+                let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+            };
+            if mask != 0 {
+                return i + mask.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Reads one top-level document as [`DocumentSeed`](super::json::DocumentSeed)
+/// does: the object's keys into `obj`, and the elements of a `Records`,
+/// `Events` or `QueryResultRows` array straight into `sink`. Gives up on
+/// anything else (a document that is not an object, an array key whose value
+/// is not an array, text after the document); the caller then discards
+/// what the sink received and reads the text with serde_json.
+pub fn document<'de, S: ArraySink<'de>>(
+    text: &'de str,
+    obj: &mut Obj<'de>,
+    scratch: &mut Obj<'de>,
+    sink: &mut S,
+) -> Scan {
+    let mut s = Scanner::new(text);
+    obj.clear();
+    s.object(|s, key| match key_of(key) {
+        Some(k @ (Key::Records | Key::Events | Key::QueryResultRows)) => {
+            if s.next_byte() != Some(b'[') {
+                return Err(GiveUp);
+            }
+            if k == Key::QueryResultRows {
+                s.array(|s, index| {
+                    let row = s.value()?;
+                    sink.row(index, row);
+                    Ok(())
+                })?;
+            } else {
+                let array = if k == Key::Events {
+                    ArrayKind::Events
+                } else {
+                    ArrayKind::Records
+                };
+                s.array(|s, index| {
+                    if s.next_byte() == Some(b'{') {
+                        scratch.clear();
+                        s.object(|s, key| {
+                            let value = if key_of(key) == Some(Key::UserIdentity) {
+                                // Read in passing rather than scanned again.
+                                let (value, identity) = if s.at_object() {
+                                    scan_identity(s)?
+                                } else {
+                                    (s.value()?, None)
+                                };
+                                scratch.identity = identity;
+                                value
+                            } else {
+                                s.value()?
+                            };
+                            scratch.put(Cow::Borrowed(key), value);
+                            Ok(())
+                        })?;
+                        sink.element(array, index, Ok(&*scratch));
+                    } else {
+                        let value = s.value()?;
+                        sink.element(array, index, Err(super::json::kind_of(value)));
+                    }
+                    Ok(())
+                })?;
+            }
+            obj.mark_streamed(k);
+            Ok(())
+        }
+        _ => {
+            let value = s.value()?;
+            obj.put(Cow::Borrowed(key), value);
+            Ok(())
+        }
+    })?;
+    s.finish()
+}
+
+/// The fields of one JSON object that a reader wants: `names[i]` lists the
+/// spellings that fill slot `i` (camelCase and the lower-cased export
+/// form). `null` counts as absent, other keys are skipped, and a wanted
+/// field given twice is an error, as it is for serde's derived readers.
+/// `field` names the object in errors.
+pub fn fields<'t, const N: usize>(
+    text: &'t str,
+    names: &[&[&str]; N],
+    field: &str,
+) -> Result<[Option<Raw<'t>>; N], FieldError> {
+    let mut s = Scanner::new(text);
+    let scanned = s
+        .object_fields(names, |s, _| s.value())
+        .and_then(|found| s.finish().map(|()| found));
+    match scanned {
+        Err(GiveUp) => fields_by_serde(text, names, field),
+        Ok((_, _, Some(i))) => Err(FieldError::new(
+            field,
+            format!("is not readable: duplicate field `{}`", names[i][0]),
+        )),
+        Ok((_, out, None)) => Ok(out),
+    }
+}
+
+/// [`fields`] through serde_json, for what the scanner leaves alone:
+/// serde_json decides whether the text is valid, unescapes keys and words
+/// the error.
+#[cold]
+fn fields_by_serde<'t, const N: usize>(
+    text: &'t str,
+    names: &[&[&str]; N],
+    field: &str,
+) -> Result<[Option<Raw<'t>>; N], FieldError> {
+    let unreadable = |e: serde_json::Error| FieldError::new(field, format!("is not readable: {e}"));
+    let pairs: Vec<(Cow<'t, str>, &'t serde_json::value::RawValue)> =
+        serde_json::from_str::<PairList<'t>>(text)
+            .map_err(unreadable)?
+            .0;
+    let mut out = [None; N];
+    let mut seen = [false; N];
+    for (key, value) in pairs {
+        if let Some(i) = names.iter().position(|n| n.contains(&key.as_ref())) {
+            if seen[i] {
+                return Err(FieldError::new(
+                    field,
+                    format!("is not readable: duplicate field `{}`", names[i][0]),
+                ));
+            }
+            seen[i] = true;
+            let value = Raw::from_parsed(value);
+            out[i] = (!value.is_null()).then_some(value);
+        }
+    }
+    Ok(out)
+}
+
+/// An object's pairs in order, keys unescaped.
+struct PairList<'t>(Vec<(Cow<'t, str>, &'t serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for PairList<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PairList<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    pairs.push((key, map.next_value()?));
+                }
+                Ok(PairList(pairs))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads `text` as a document both ways, with the scanner and with
+/// serde_json, and says how the two differ, if they do. The scanner may give
+/// up where serde_json reads on; but when it reads a document, serde_json
+/// must read it too, hand over the same elements, and every CloudTrail
+/// record in it must come out of [`read_record`] the same whether its
+/// identity was read in passing or from its text. The proptest below and
+/// the `scanner` fuzz target hold the scanner to this.
+pub fn disagreement(text: &str) -> Option<String> {
+    use serde::de::DeserializeSeed;
+
+    let mut fast = Transcript::default();
+    let (mut obj, mut scratch) = (Obj::default(), Obj::default());
+    if document(text, &mut obj, &mut scratch, &mut fast).is_err() {
+        return None;
+    }
+    fast.element(ArrayKind::Bare, u64::MAX, Ok(&obj));
+    let mut slow = Transcript::default();
+    let (mut obj, mut scratch) = (Obj::default(), Obj::default());
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = DocumentSeed {
+        obj: &mut obj,
+        scratch: &mut scratch,
+        sink: &mut slow,
+    }
+    .deserialize(&mut de)
+    .and_then(|kind| de.end().map(|()| kind));
+    match read {
+        Err(e) => return Some(format!("serde_json refuses what the scanner read: {e}")),
+        Ok(Err(kind)) => return Some(format!("serde_json found {kind}, not an object")),
+        Ok(Ok(())) => {}
+    }
+    slow.element(ArrayKind::Bare, u64::MAX, Ok(&obj));
+    (fast != slow).then(|| format!("scanner:    {:?}\nserde_json: {:?}", fast.0, slow.0))
+}
+
+/// What a sink was handed, written out.
+#[derive(Default, PartialEq)]
+struct Transcript(Vec<String>);
+
+impl<'de> ArraySink<'de> for Transcript {
+    fn element(&mut self, array: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>) {
+        let entry = match obj {
+            Err(kind) => format!("{array:?} {index}: {kind}"),
+            Ok(o) => {
+                let pairs: Vec<String> = o
+                    .pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.get()))
+                    .collect();
+                let mut rows = Vec::new();
+                let outcome = is_cloudtrail(o).then(|| {
+                    let at = Position {
+                        file: 0,
+                        record: 0,
+                        line: 0,
+                    };
+                    read_record(o, at, (None, None), &mut |row| {
+                        rows.push(format!("{row:?}"));
+                        0
+                    })
+                });
+                format!(
+                    "{array:?} {index}: {pairs:?} {:?} {outcome:?} {rows:?}",
+                    o.duplicate
+                )
+            }
+        };
+        self.0.push(entry);
+    }
+
+    fn row(&mut self, index: u64, row: Raw<'de>) {
+        self.0.push(format!("row {index}: {}", row.get()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(text: &str) -> bool {
+        let mut s = Scanner::new(text);
+        s.skip().and_then(|()| s.finish()).is_ok()
+    }
+
+    #[test]
+    fn accepts_what_json_allows() {
+        for ok in [
+            "{}",
+            "[]",
+            r#"{"a":[1,-0.5e+3,true,false,null,"x\"\\\/\b\f\n\r\t\u00e9"],"b":{}}"#,
+            " \t\r\n{ \"a\" : 1 } \n",
+            "0",
+            "-0",
+            "1E9",
+            r#""\ud800""#,
+            "\"caf\u{e9} \u{1f600}\"",
+        ] {
+            assert!(accepts(ok), "{ok}");
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(ok).is_ok(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_json_forbids() {
+        for bad in [
+            "",
+            "{",
+            r#"{"a":1,}"#,
+            "[1,]",
+            "[,1]",
+            "{'a':1}",
+            r#"{"a" 1}"#,
+            r#"{"a":01}"#,
+            "1.",
+            "-",
+            ".5",
+            "1e",
+            "tru",
+            "nul",
+            "\"tab\there\"",
+            r#""bad \x escape""#,
+            r#""\u12g4""#,
+            r#""unterminated"#,
+            "{} {}",
+            "[1 2]",
+            "\"\\u00\"",
+        ] {
+            assert!(!accepts(bad), "{bad:?}");
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(bad).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn gives_up_on_escaped_keys_and_deep_nesting() {
+        assert!(!accepts(r#"{"k\u0065y":1}"#));
+        let deep = format!("{}{}", "[".repeat(101), "]".repeat(101));
+        assert!(!accepts(&deep));
+        let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(accepts(&fine));
+    }
+
+    #[test]
+    fn strings_longer_than_a_block_find_their_end() {
+        for n in 0..70 {
+            let body = "x".repeat(n);
+            let text = format!("[\"{body}\",\"{body}\\n{body}\"]");
+            assert!(accepts(&text), "{n}");
+            let bad = format!("[\"{body}\u{1}{body}\"]");
+            assert!(!accepts(&bad), "{n}");
+        }
+    }
+
+    #[test]
+    fn fields_reads_spellings_skips_the_rest_and_treats_null_as_absent() {
+        let text = r#"{"Type":"Role","skip":{"deep":[1,{"x":"}"}]},"arn":null,"accountid":"1"}"#;
+        let [kind, arn, account] = fields(
+            text,
+            &[&["type", "Type"], &["arn"], &["accountId", "accountid"]],
+            "o",
+        )
+        .unwrap();
+        assert_eq!(kind.unwrap().get(), r#""Role""#);
+        assert_eq!(arn, None);
+        assert_eq!(account.unwrap().get(), r#""1""#);
+    }
+
+    #[test]
+    fn fields_reports_duplicates_and_bad_text_like_serde() {
+        let e = fields(r#"{"arn":"a","arn":"b"}"#, &[&["arn"]], "o").unwrap_err();
+        assert_eq!(e.to_string(), "`o` is not readable: duplicate field `arn`");
+        let e = fields(r#"{"arn":"a",}"#, &[&["arn"]], "o").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("`o` is not readable: trailing comma"),
+            "{e}"
+        );
+        // An escaped key is left to serde_json, which unescapes it.
+        let [arn] = fields(r#"{"\u0061rn":"a"}"#, &[&["arn"]], "o").unwrap();
+        assert_eq!(arn.unwrap().get(), r#""a""#);
+    }
+
+    type Pairs = Vec<(String, String)>;
+    struct Collect(Vec<(u64, Result<Pairs, &'static str>)>);
+    impl<'de> ArraySink<'de> for Collect {
+        fn element(&mut self, _: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>) {
+            let pairs = obj.map(|o| {
+                o.pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.get().to_string()))
+                    .collect()
+            });
+            self.0.push((index, pairs));
+        }
+        fn row(&mut self, index: u64, row: Raw<'de>) {
+            self.0
+                .push((index, Ok(vec![("row".into(), row.get().into())])));
+        }
+    }
+
+    #[test]
+    fn document_hands_over_what_serde_would() {
+        let text = r#" {"Records": [ {"eventName":"A", "x":[1,{"y":null}]}, 7, "s", {} ], "other": true} "#;
+        let mut obj = Obj::default();
+        let mut scratch = Obj::default();
+        let mut sink = Collect(Vec::new());
+        document(text, &mut obj, &mut scratch, &mut sink).unwrap();
+        assert!(obj.has(Key::Records));
+        assert_eq!(obj.pairs.len(), 1);
+        assert_eq!(obj.pairs[0].1.get(), "true");
+        assert_eq!(sink.0.len(), 4);
+        assert_eq!(
+            sink.0[0].1.as_ref().unwrap()[1],
+            ("x".to_string(), r#"[1,{"y":null}]"#.to_string())
+        );
+        assert_eq!(sink.0[1].1, Err("a number"));
+        assert_eq!(sink.0[2].1, Err("a string"));
+        assert_eq!(sink.0[3].1, Ok(vec![]));
+    }
+
+    use proptest::prelude::*;
+
+    /// A value: mostly valid, sometimes an object written as a string or
+    /// an invalid token (one in twenty).
+    fn leaf() -> impl Strategy<Value = String> {
+        let valid = prop::sample::select(vec![
+            r#""x""#,
+            r#""Role""#,
+            r#""a\u0041\n""#,
+            r#""ASIAEXAMPLE""#,
+            r#""2025-05-14T00:00:00Z""#,
+            r#""{\"type\":\"Role\",\"arn\":\"a\"}""#,
+            r#""{\"sessionIssuer\":{\"arn\":\"r\"}}""#,
+            "null",
+            "1",
+            "-0.5e3",
+            "true",
+            "[]",
+            "{}",
+            r#"[1,"2",{}]"#,
+        ]);
+        let invalid = prop::sample::select(vec!["tru", "01", "\"\t\"", "[1,]", r#""\q""#]);
+        prop_oneof![19 => valid, 1 => invalid].prop_map(str::to_string)
+    }
+
+    /// An object of some of `keys` (repeats allowed) with values from
+    /// `value`.
+    fn object_of(
+        keys: Vec<&'static str>,
+        value: impl Strategy<Value = String>,
+    ) -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(keys), value), 0..6).prop_map(|pairs| {
+            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// A CloudTrail-like record whose identity nests the way the record
+    /// path reads it, with every level sometimes odd.
+    fn record() -> impl Strategy<Value = String> {
+        let innermost = object_of(
+            vec!["type", "Type", "arn", "federatedProvider", "x", r"k\u0065y"],
+            leaf(),
+        );
+        let context = object_of(
+            vec![
+                "sessionIssuer",
+                "webIdFederationData",
+                "attributes",
+                "sessionissuer",
+            ],
+            prop_oneof![3 => innermost, 1 => leaf()],
+        );
+        let identity = object_of(
+            vec![
+                "type",
+                "arn",
+                "accessKeyId",
+                "principalId",
+                "userName",
+                "sessionContext",
+                "sessioncontext",
+                "x",
+            ],
+            prop_oneof![1 => context, 2 => leaf()],
+        );
+        let name = prop::sample::select(vec!["AssumeRoleWithWebIdentity", "ListBuckets"]);
+        (name, prop_oneof![4 => identity, 1 => leaf()], leaf()).prop_map(|(name, identity, other)| {
+            format!(
+                r#"{{"eventName":"{name}","eventSource":"sts.amazonaws.com","userIdentity":{identity},"tlsDetails":{other}}}"#
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn scanner_and_serde_agree(records in prop::collection::vec(record(), 0..4)) {
+            let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+            prop_assert_eq!(disagreement(&text), None, "{}", text);
+        }
+    }
+
+    #[test]
+    fn identity_read_in_passing_matches_the_text_path() {
+        for identity in [
+            r#"{"type":"AssumedRole","arn":"a","accessKeyId":"ASIA1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"r"},"webIdFederationData":{"federatedProvider":"p"},"attributes":{}}}"#,
+            r#"{"type":"AssumedRole","sessionContext":"{\"sessionIssuer\":{\"arn\":\"r\"}}"}"#,
+            r#"{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"r","arn":"s"}}}"#,
+            r#"{"type":"AssumedRole","sessionContext":{"sessionIssuer":7}}"#,
+            r#"{"type":"AssumedRole","sessionContext":null,"type":"Role"}"#,
+            r#"{"Type":"WebIdentityUser","userName":"repo:o/r:ref:refs/heads/main","identityProvider":"token.actions.githubusercontent.com"}"#,
+        ] {
+            let text = format!(
+                r#"{{"Records":[{{"eventName":"ListBuckets","eventSource":"s3.amazonaws.com","userIdentity":{identity}}}]}}"#
+            );
+            assert_eq!(disagreement(&text), None, "{text}");
+            let mut obj = Obj::default();
+            let mut scratch = Obj::default();
+            assert!(document(&text, &mut obj, &mut scratch, &mut Transcript::default()).is_ok());
+        }
+    }
+
+    #[test]
+    fn document_gives_up_on_what_it_leaves_to_serde() {
+        let mut obj = Obj::default();
+        let mut scratch = Obj::default();
+        let mut sink = Collect(Vec::new());
+        for text in [
+            r#"{"Records":{}}"#,
+            r#"[{"eventName":"A"}]"#,
+            r#"{"Records":[]} {"Records":[]}"#,
+            r#"{"Records":[{"a":1,}]}"#,
+        ] {
+            assert_eq!(
+                document(text, &mut obj, &mut scratch, &mut sink),
+                Err(GiveUp),
+                "{text}"
+            );
+        }
+    }
+}
