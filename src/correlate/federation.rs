@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::model::records::{Assumption, ClaimsMatch, MatchKind, TokenClaims};
 use crate::model::subject::{parse_subject, provider_from_issuer};
 use crate::model::time::Micros;
@@ -100,8 +102,10 @@ pub fn match_claims(
     for bucket in index.values_mut() {
         bucket.timed.sort_unstable();
     }
+    // Each exchange is matched on its own; a month of deploys is tens of
+    // thousands of them, so they are spread over the pool (in order).
     assumptions
-        .iter()
+        .par_iter()
         .map(|a| match_one(a, claims, &index, skew))
         .collect()
 }

@@ -340,51 +340,59 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
         input.claims.iter().map(|c| c.issuer.clone()).collect();
     issuers_with_claims.sort();
     issuers_with_claims.dedup();
-    let mut log = UncheckedLog::default();
-    let derived: Vec<Derived> = input
-        .sessions
-        .iter()
-        .map(|s| {
-            tables::derive(
-                policy,
-                s,
-                &input.assumptions[s.assumption],
-                input.runs,
-                &issuers_with_claims,
-                &mut log,
+    // The per-session facts and the sessions table, the activity table, and
+    // the small tables are independent: built side by side.
+    let ((derived, log, sessions), (activity, rest)) = rayon::join(
+        || {
+            let mut log = UncheckedLog::default();
+            let derived: Vec<Derived> = input
+                .sessions
+                .iter()
+                .map(|s| {
+                    tables::derive(
+                        policy,
+                        s,
+                        &input.assumptions[s.assumption],
+                        input.runs,
+                        &issuers_with_claims,
+                        &mut log,
+                    )
+                })
+                .collect();
+            let sessions =
+                tables::sessions_frame(input.sessions, &derived, input.assumptions, input.claims);
+            (derived, log, sessions)
+        },
+        || {
+            rayon::join(
+                || tables::activity_frame(input.sessions, input.assumptions, policy, input.events),
+                || {
+                    [
+                        ("sensitive_actions", tables::sensitive_actions_frame(policy)),
+                        (
+                            "assumptions",
+                            base::assumptions_frame(
+                                input.assumptions,
+                                input.matches,
+                                input.claims,
+                                input.sessions,
+                                input.files,
+                            ),
+                        ),
+                        ("claims", base::claims_frame(input.claims, input.files)),
+                        ("jobs", base::jobs_frame(input.jobs, input.files)),
+                        ("runs", base::runs_frame(input.runs)),
+                    ]
+                },
             )
-        })
-        .collect();
+        },
+    );
     let mut t = Tables::default();
-    t.frames.insert(
-        "sessions".into(),
-        tables::sessions_frame(input.sessions, &derived, input.assumptions, input.claims),
-    );
-    t.frames.insert(
-        "activity".into(),
-        tables::activity_frame(input.sessions, input.assumptions, policy, input.events),
-    );
-    t.frames.insert(
-        "sensitive_actions".into(),
-        tables::sensitive_actions_frame(policy),
-    );
-    t.frames.insert(
-        "assumptions".into(),
-        base::assumptions_frame(
-            input.assumptions,
-            input.matches,
-            input.claims,
-            input.sessions,
-            input.files,
-        ),
-    );
-    t.frames.insert(
-        "claims".into(),
-        base::claims_frame(input.claims, input.files),
-    );
-    t.frames
-        .insert("jobs".into(), base::jobs_frame(input.jobs, input.files));
-    t.frames.insert("runs".into(), base::runs_frame(input.runs));
+    t.frames.insert("sessions".into(), sessions);
+    t.frames.insert("activity".into(), activity);
+    for (name, frame) in rest {
+        t.frames.insert(name.into(), frame);
+    }
     Evaluation {
         derived,
         unchecked: log.into_list(),
