@@ -126,7 +126,13 @@ impl Interner {
     /// Interns `s`. The empty string is interned like any other value: an
     /// empty field is not the same as an absent one.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let (hash, h32) = self.hash(s);
+        let (_, h32) = self.hash(s);
+        self.intern_hashed(s, h32)
+    }
+
+    /// Interns `s` whose 32-bit hash is already known.
+    fn intern_hashed(&mut self, s: &str, h32: u32) -> Sym {
+        let hash = spread(h32);
         let Interner {
             bytes, ends, table, ..
         } = self;
@@ -155,10 +161,17 @@ impl Interner {
     /// Moves every string of `other` into `self` and returns the table that
     /// maps `other`'s ids to `self`'s (index 0 maps to `Sym::NONE`).
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
+        // Both tables hash alike, so `other`'s stored hashes are reused
+        // rather than computed again; ids are still taken in `other`'s
+        // order, so the result does not depend on its table's layout.
+        let mut hashes = vec![0u32; other.ends.len()];
+        for &(id, h) in other.table.iter() {
+            hashes[id as usize] = h;
+        }
         let mut map = Vec::with_capacity(other.ends.len());
         map.push(Sym::NONE);
         for id in 1..other.ends.len() as u32 {
-            map.push(self.intern(other.slice(id)));
+            map.push(self.intern_hashed(other.slice(id), hashes[id as usize]));
         }
         map
     }
