@@ -586,12 +586,20 @@ fn parse_text(text: &str, ctx: &FileCtx<'_>, batch: &mut Batch) -> Sniffed {
             }
             Sniffed::Read
         }
-        b'{' if is_line_delimited(body) => {
-            parse_lines(body, lead_lines, ctx, batch);
-            Sniffed::Read
-        }
         b'{' => {
-            parse_stream(body, lead_lines, ctx, batch);
+            // Nearly every file is one document (CloudTrail as S3 delivers
+            // it): the scanner reads it in one pass when it can, before
+            // anything looks for line breaks (a search through the whole
+            // file when there are none). A document it reads has nothing
+            // after it, so it is never line-delimited.
+            let mut single = Batch::default();
+            if Parser::new(ctx, &mut single).scanned_document(body, Location::File) {
+                batch.append(single);
+            } else if is_line_delimited(body) {
+                parse_lines(body, lead_lines, ctx, batch);
+            } else {
+                parse_stream(body, lead_lines, ctx, batch);
+            }
             Sniffed::Read
         }
         _ if looks_like_jwt(body.lines().next().unwrap_or("")) => {
@@ -669,15 +677,9 @@ fn parse_lines(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch
 /// One document, or several concatenated (pretty-printed objects one after
 /// another, as Vault's file audit device writes them).
 fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch) {
-    // Nearly every file is one document: read it in a single pass, with the
-    // scanner when it can (valid JSON without escaped keys), else with
-    // serde_json, which words the errors.
+    // Nearly every file is one document: read it in a single pass (the
+    // scanner has already declined it; serde_json words the errors).
     let mut single = Batch::default();
-    if Parser::new(ctx, &mut single).scanned_document(body) {
-        batch.append(single);
-        return;
-    }
-    single = Batch::default();
     let trailing = {
         let mut p = Parser::new(ctx, &mut single);
         let mut de = serde_json::Deserializer::from_str(body);
@@ -849,13 +851,13 @@ impl<'c, 'o> Parser<'c, 'o> {
     /// Reads one whole top-level document with the scanner. False when
     /// the scanner gave up; what was read then is incomplete and must be
     /// discarded.
-    fn scanned_document(&mut self, text: &str) -> bool {
+    fn scanned_document(&mut self, text: &str, at: Location) -> bool {
         let mut obj = Obj::default();
         let mut scratch = Obj::default();
         if scanner::document(text, &mut obj, &mut scratch, self).is_err() {
             return false;
         }
-        self.object(&obj, Location::File, 0);
+        self.object(&obj, at, 0);
         true
     }
 
