@@ -128,7 +128,8 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
         exp: seconds(map, "exp")?,
         nbf: seconds(map, "nbf")?,
         provider: Some(provider),
-        claims_json: Value::Object(map.clone()).to_string(),
+        // Written from the map as it is (a `Value` would deep-copy it first).
+        claims_json: serde_json::to_string(map).unwrap_or_default(),
         ..Default::default()
     };
     let from_subject = parse_subject(&subject, Some(provider));
