@@ -322,10 +322,11 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         &batch.jobs,
         cfg.policy.settings.clock_skew * 1_000_000,
     );
+    timings.mark("correlate");
     if cfg.ingest.elide_unrelated_events {
         compact(&mut batch, &mut correlated.sessions);
     }
-    timings.mark("correlate");
+    timings.mark("compact");
     stage("running detections");
     let input = Input {
         files: &files,

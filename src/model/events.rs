@@ -197,10 +197,36 @@ impl EventStore {
     pub fn retain(&self, keep: &[bool]) -> (EventStore, Vec<usize>) {
         let mut out = EventStore::default();
         let mut map = vec![usize::MAX; self.len()];
-        for (i, slot) in map.iter_mut().enumerate() {
-            if keep[i] {
-                *slot = out.push(&self.row(i));
+        // Each string kept is interned once, then found by its old id; ids
+        // are given in the order `push` would give them (row by row, column
+        // by column).
+        let mut renamed = vec![Sym::NONE; self.strings.len() + 1];
+        let strings = &self.strings;
+        let mut rename = |into: &mut Interner, old: Sym| {
+            if old.is_none() {
+                return Sym::NONE;
             }
+            let new = &mut renamed[old.0 as usize];
+            if new.is_none() {
+                *new = into.intern(strings.get(old));
+            }
+            *new
+        };
+        for (i, slot) in map.iter_mut().enumerate() {
+            if !keep[i] {
+                continue;
+            }
+            *slot = out.len();
+            out.time.push(self.time[i]);
+            macro_rules! copy {
+                ($($c:ident),*) => { $( let sym = rename(&mut out.strings, self.$c[i]); out.$c.push(sym); )* };
+            }
+            sym_columns!(copy);
+            out.event_id.push(self.event_id.get(i));
+            out.flags.push(self.flags[i]);
+            out.file.push(self.file[i]);
+            out.record.push(self.record[i]);
+            out.line.push(self.line[i]);
         }
         (out, map)
     }
