@@ -267,7 +267,7 @@ pub fn read_record(
             }
         }
     };
-    let [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, identity_provider, _] =
+    let [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, provider, _] =
         id.user;
     let within = |e: FieldError| e.within("userIdentity");
     let principal_type = opt_str(kind, "type").map_err(within)?;
@@ -277,7 +277,7 @@ pub fn read_record(
     let access_key = opt_nonempty(access_key_id, "accessKeyId").map_err(within)?;
     let user_name = opt_nonempty(user_name, "userName").map_err(within)?;
     let invoked_by = opt_nonempty(invoked_by, "invokedBy").map_err(within)?;
-    let identity_provider = opt_nonempty(identity_provider, "identityProvider").map_err(within)?;
+    let identity_provider = opt_nonempty(provider, "identityProvider").map_err(within)?;
 
     let [issuer_kind, issuer_arn] = id.issuer;
     let within_issuer = |e: FieldError| e.within("userIdentity.sessionContext.sessionIssuer");
@@ -301,7 +301,7 @@ pub fn read_record(
     } else {
         None
     };
-    let [credentials, subject_resp, audience_resp, provider_resp, assumed_role_user, source_identity] =
+    let [credentials, subject_resp, audience_resp, provider_resp, role_user, source_identity] =
         parse_nested(&resp_text, STS_RESPONSE, "responseElements")?;
     let cred_text = nested_text(credentials, "responseElements.credentials")?;
     let [issued_key, expiration] =
@@ -357,7 +357,7 @@ pub fn read_record(
     let audience_resp = opt_nonempty(audience_resp, "audience").map_err(within_resp)?;
     let provider_resp = opt_nonempty(provider_resp, "provider").map_err(within_resp)?;
     let source_identity = opt_nonempty(source_identity, "sourceIdentity").map_err(within_resp)?;
-    let aru_text = nested_text(assumed_role_user, "responseElements.assumedRoleUser")?;
+    let aru_text = nested_text(role_user, "responseElements.assumedRoleUser")?;
     let [assumed_role_arn] = parse_nested(
         &aru_text,
         ASSUMED_ROLE_USER,

@@ -399,6 +399,12 @@ pub fn document<'de, S: ArraySink<'de>>(
                         })?;
                         sink.element(array, index, Ok(&*scratch));
                     } else {
+                        // serde_json parses a number or string element (it
+                        // refuses 1e999 and lone surrogates there), so those
+                        // are left to it.
+                        if matches!(s.next_byte(), Some(b'"' | b'-' | b'0'..=b'9')) {
+                            return Err(GiveUp);
+                        }
                         let value = s.value()?;
                         sink.element(array, index, Err(super::json::kind_of(value)));
                     }
@@ -706,7 +712,7 @@ mod tests {
 
     #[test]
     fn document_hands_over_what_serde_would() {
-        let text = r#" {"Records": [ {"eventName":"A", "x":[1,{"y":null}]}, 7, "s", {} ], "other": true} "#;
+        let text = r#" {"Records": [ {"eventName":"A", "x":[1,{"y":null}]}, [7], null, {} ], "other": true} "#;
         let mut obj = Obj::default();
         let mut scratch = Obj::default();
         let mut sink = Collect(Vec::new());
@@ -719,8 +725,8 @@ mod tests {
             sink.0[0].1.as_ref().unwrap()[1],
             ("x".to_string(), r#"[1,{"y":null}]"#.to_string())
         );
-        assert_eq!(sink.0[1].1, Err("a number"));
-        assert_eq!(sink.0[2].1, Err("a string"));
+        assert_eq!(sink.0[1].1, Err("an array"));
+        assert_eq!(sink.0[2].1, Err("null"));
         assert_eq!(sink.0[3].1, Ok(vec![]));
     }
 
@@ -837,6 +843,9 @@ mod tests {
             r#"[{"eventName":"A"}]"#,
             r#"{"Records":[]} {"Records":[]}"#,
             r#"{"Records":[{"a":1,}]}"#,
+            // serde_json parses these elements and refuses them.
+            r#"{"Records":[1e999]}"#,
+            r#"{"Records":["\ud800"]}"#,
         ] {
             assert_eq!(
                 document(text, &mut obj, &mut scratch, &mut sink),
