@@ -65,6 +65,11 @@ corpus policy sample-logs/rolecall.toml
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo fuzz build --dev --sanitizer none --fuzz-dir tests/fuzz
+# A target binary is about 1.4 GB, and every build of a changed crate links
+# new ones beside the old; only the current ones are hard-linked from the
+# profile directory, so the rest go (a reused target directory once grew to
+# 45 GB).
+find "$CARGO_TARGET_DIR"/*/debug/deps -maxdepth 1 -type f -perm -u+x -size +100M -links 1 -delete 2>/dev/null || true
 status=0
 for t in "${targets[@]}"; do
   echo "fuzzing $t for ${per}s"
