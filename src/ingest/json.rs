@@ -265,7 +265,13 @@ impl<'de> Obj<'de> {
     }
 
     pub(super) fn put(&mut self, key: Cow<'de, str>, value: Raw<'de>) {
-        if let Some(k) = key_of(&key) {
+        let known = key_of(&key);
+        self.put_keyed(key, known, value);
+    }
+
+    /// [`put`](Self::put) for a caller that has already looked the key up.
+    pub(super) fn put_keyed(&mut self, key: Cow<'de, str>, known: Option<Key>, value: Raw<'de>) {
+        if let Some(k) = known {
             let slot = &mut self.slots[k as usize];
             if slot.is_some() && self.duplicate.is_none() {
                 self.duplicate = Some(k);
@@ -292,7 +298,7 @@ impl<'de> Obj<'de> {
 }
 
 /// Deserializes a map key, borrowing it when it has no escapes.
-struct KeySeed;
+pub(super) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;

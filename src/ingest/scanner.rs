@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 
 use super::cloudtrail::{is_cloudtrail, read_record, scan_identity, Position};
-use super::json::{key_of, ArrayKind, ArraySink, DocumentSeed, FieldError, Key, Obj, Raw};
+use super::json::{key_of, ArrayKind, ArraySink, DocumentSeed, FieldError, Key, KeySeed, Obj, Raw};
 
 /// The scanner stopped: the text is invalid or beyond what it handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,7 +382,8 @@ pub fn document<'de, S: ArraySink<'de>>(
                     if s.next_byte() == Some(b'{') {
                         scratch.clear();
                         s.object(|s, key| {
-                            let value = if key_of(key) == Some(Key::UserIdentity) {
+                            let known = key_of(key);
+                            let value = if known == Some(Key::UserIdentity) {
                                 // Read in passing rather than scanned again.
                                 let (value, identity) = if s.at_object() {
                                     scan_identity(s)?
@@ -394,7 +395,7 @@ pub fn document<'de, S: ArraySink<'de>>(
                             } else {
                                 s.value()?
                             };
-                            scratch.put(Cow::Borrowed(key), value);
+                            scratch.put_keyed(Cow::Borrowed(key), known, value);
                             Ok(())
                         })?;
                         sink.element(array, index, Ok(&*scratch));
@@ -414,9 +415,9 @@ pub fn document<'de, S: ArraySink<'de>>(
             obj.mark_streamed(k);
             Ok(())
         }
-        _ => {
+        known => {
             let value = s.value()?;
-            obj.put(Cow::Borrowed(key), value);
+            obj.put_keyed(Cow::Borrowed(key), known, value);
             Ok(())
         }
     })?;
@@ -495,7 +496,7 @@ impl<'de> serde::Deserialize<'de> for PairList<'de> {
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut pairs = Vec::new();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(key) = map.next_key_seed(KeySeed)? {
                     pairs.push((key, map.next_value()?));
                 }
                 Ok(PairList(pairs))
