@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::cloudtrail::{Outcome, Position};
 use super::json::FieldError;
-use super::value::{at_map, object_at, str_at, text_at, time_at};
+use super::value::{at_map, object_at, str_at, string_list, text_at, time_at};
 use crate::model::events::EventRow;
 use crate::model::records::{Assumption, FederatedCredential};
 use crate::model::time::Micros;
@@ -88,14 +88,7 @@ pub fn read_credential(
             .map(str::to_string)
             .ok_or_else(|| FieldError::new(k, "is missing"))
     };
-    let audiences = match m.get("audiences") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let audiences = string_list(m.get("audiences"));
     // A flexible credential (Graph beta) has a null subject and matches by
     // `claimsMatchingExpression` instead.
     let expression = str_at(m, &["claimsMatchingExpression", "value"])?.map(str::to_string);

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::json::{value_text as text, FieldError};
+use super::value::string_list;
 use crate::model::records::JobRecord;
 use crate::model::time::parse_timestamp;
 
@@ -50,14 +51,7 @@ pub fn job_from_payload(payload: &Map<String, Value>) -> Result<JobRecord, Field
         .ok_or_else(|| FieldError::new("repository.full_name", "is missing"))?;
     let run_id =
         text(job, "run_id").ok_or_else(|| FieldError::new("workflow_job.run_id", "is missing"))?;
-    let labels = match job.get("labels") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let labels = string_list(job.get("labels"));
     Ok(JobRecord {
         action: text(payload, "action"),
         repository,

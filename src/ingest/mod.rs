@@ -910,13 +910,8 @@ impl<'c, 'o> Parser<'c, 'o> {
             || obj.has(Key::OperationNameValue)
             || (obj.has(Key::Issuer) && obj.has(Key::Subject) && obj.has(Key::Audiences))
         {
-            let map = match pairs_to_map(obj) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.out.records += 1;
-                    self.error(at, e);
-                    return;
-                }
+            let Some(map) = self.whole_map(obj, &at) else {
+                return;
             };
             if gcp::is_entry(&map) {
                 return self.other(&map, at, record, gcp::read_entry);
@@ -967,8 +962,7 @@ impl<'c, 'o> Parser<'c, 'o> {
                 return;
             }
         }
-        if let Some(raw) = obj.get(Key::WorkflowJob) {
-            let _ = raw;
+        if obj.get(Key::WorkflowJob).is_some() {
             self.out.records += 1;
             match pairs_to_map(obj) {
                 Ok(map) => match jobs::job_from_payload(&map) {
@@ -1064,16 +1058,24 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
     }
 
+    /// The object as a whole JSON map, or, when a value is unreadable, the
+    /// record counted and its error reported.
+    fn whole_map(&mut self, obj: &Obj<'_>, at: &Location) -> Option<Map<String, Value>> {
+        match pairs_to_map(obj) {
+            Ok(map) => Some(map),
+            Err(e) => {
+                self.out.records += 1;
+                self.error(at.clone(), e);
+                None
+            }
+        }
+    }
+
     /// A trust input object: role snapshots, a bare policy document, GCP
     /// pool providers.
     fn trust_input(&mut self, shape: trust::Shape, obj: &Obj<'_>, at: Location, record: u64) {
-        let map = match pairs_to_map(obj) {
-            Ok(m) => m,
-            Err(e) => {
-                self.out.records += 1;
-                self.error(at, e);
-                return;
-            }
+        let Some(map) = self.whole_map(obj, &at) else {
+            return;
         };
         let read = trust::read(shape, &map, self.ctx.display, self.position(record));
         self.out.records += read.records;

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use super::cloudtrail::Position;
 use super::json::{object_text, opt_str, Key, Obj};
-use super::value::{at_map, str_at};
+use super::value::{at_map, str_at, string_list};
 use crate::model::subject::normalize_issuer;
 use crate::model::time::parse_timestamp;
 use crate::trust::context::account_of_arn;
@@ -284,14 +284,7 @@ fn gcp_provider(m: &Map<String, Value>, pos: Position) -> Result<WifProvider, St
     let issuer = str_at(m, &["oidc", "issuerUri"])
         .map_err(|e| e.to_string())?
         .map(normalize_issuer);
-    let allowed_audiences = match at_map(m, &["oidc", "allowedAudiences"]) {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let allowed_audiences = string_list(at_map(m, &["oidc", "allowedAudiences"]));
     let attribute_mapping = match m.get("attributeMapping") {
         Some(Value::Object(map)) => map
             .iter()
@@ -359,13 +352,8 @@ fn nested(obj: &Obj<'_>, key: Key, field: &str) -> Result<Map<String, Value>, St
 
 fn strings_at(m: &Map<String, Value>, key: &str) -> Vec<String> {
     match m.get(key) {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
         Some(Value::String(s)) => vec![s.clone()],
-        _ => Vec::new(),
+        other => string_list(other),
     }
 }
 

@@ -22,6 +22,19 @@ pub fn at_map<'a>(m: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Value>
     at(m.get(*first)?, rest)
 }
 
+/// The strings of an array value (other elements skipped); none when the
+/// value is absent or not an array.
+pub fn string_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A string at `path`; a wrong type is an error naming the path.
 pub fn str_at<'a>(m: &'a Map<String, Value>, path: &[&str]) -> Result<Option<&'a str>, FieldError> {
     match at_map(m, path) {
