@@ -7,9 +7,11 @@
 //! ref, trigger, run id and attempt, actor, runner environment. A claim the
 //! provider does not send stays `None`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
-use super::json::{value_text as text, FieldError};
+use super::json::{as_str, value_text, FieldError, Raw};
 use crate::model::records::TokenClaims;
 use crate::model::refs::normalize_ref;
 use crate::model::subject::{
@@ -18,8 +20,155 @@ use crate::model::subject::{
 };
 use crate::model::time::{from_epoch_seconds, Micros};
 
-fn flag(map: &Map<String, Value>, key: &str) -> Option<bool> {
-    match map.get(key)? {
+/// A claim set's top-level members, whichever way they were read: a
+/// parsed map (a decoded JWT) or the borrowed pairs of a claim set read
+/// from a file ([`Pairs`]). Lookups see the last value of a repeated key.
+pub trait Members {
+    fn get(&self, key: &str) -> Option<Cow<'_, Value>>;
+    fn has(&self, key: &str) -> bool;
+    fn any_key(&self, wanted: fn(&str) -> bool) -> bool;
+    /// The whole set as compact JSON, as serde_json writes the map.
+    fn json(&self) -> String;
+
+    /// A member as text ([`value_text`]'s rules).
+    fn text(&self, key: &str) -> Option<String> {
+        match self.get(key)?.as_ref() {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl Members for Map<String, Value> {
+    fn get(&self, key: &str) -> Option<Cow<'_, Value>> {
+        Map::get(self, key).map(Cow::Borrowed)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.contains_key(key)
+    }
+
+    fn any_key(&self, wanted: fn(&str) -> bool) -> bool {
+        self.keys().any(|k| wanted(k))
+    }
+
+    fn json(&self) -> String {
+        // Written from the map as it is (a `Value` would deep-copy it first).
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        value_text(self, key)
+    }
+}
+
+/// A claim set's members borrowed from the record path, looked up without
+/// building a map: most claim sets arrive as line-delimited files, and
+/// building a `Map` of `Value`s for each (keys hashed with SipHash, every
+/// string copied) cost more than reading the line.
+pub struct Pairs<'a> {
+    /// Keys in byte order, each once.
+    sorted: Vec<(&'a str, Raw<'a>)>,
+    json: String,
+}
+
+impl<'a> Pairs<'a> {
+    /// `None` when a key repeats (the caller builds a map, which settles
+    /// which value and position win); an error names a value serde_json
+    /// cannot hold (a number beyond `f64`, a lone surrogate), as building
+    /// the map would.
+    pub fn new(pairs: &'a [(Cow<'a, str>, Raw<'a>)]) -> Result<Option<Pairs<'a>>, String> {
+        let mut sorted: Vec<(&'a str, Raw<'a>)> =
+            pairs.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Ok(None);
+        }
+        // The compact JSON serde_json would write for the map: keys escaped
+        // by serde_json; plain strings and literals are already written the
+        // way it writes them, anything else is parsed and written again.
+        let mut json =
+            Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum());
+        json.push(b'{');
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut json, k.as_ref());
+            json.push(b':');
+            let text = v.get();
+            let plain = match text.as_bytes().first() {
+                Some(b'"') => memchr::memchr(b'\\', text.as_bytes()).is_none(),
+                _ => matches!(text, "true" | "false" | "null"),
+            };
+            if plain {
+                json.extend_from_slice(text.as_bytes());
+            } else {
+                let value: Value = serde_json::from_str(text)
+                    .map_err(|e| format!("`{k}` is not readable: {e}"))?;
+                let _ = serde_json::to_writer(&mut json, &value);
+            }
+        }
+        json.push(b'}');
+        let json = String::from_utf8(json).map_err(|e| format!("claim set: {e}"))?;
+        Ok(Some(Pairs { sorted, json }))
+    }
+
+    fn raw(&self, key: &str) -> Option<Raw<'a>> {
+        self.sorted
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| self.sorted[i].1)
+    }
+}
+
+impl Members for Pairs<'_> {
+    fn get(&self, key: &str) -> Option<Cow<'_, Value>> {
+        // Every value was parsed once already (in `new`, or by the scanner);
+        // it cannot fail here.
+        serde_json::from_str(self.raw(key)?.get())
+            .ok()
+            .map(Cow::Owned)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.raw(key).is_some()
+    }
+
+    fn any_key(&self, wanted: fn(&str) -> bool) -> bool {
+        self.sorted.iter().any(|(k, _)| wanted(k))
+    }
+
+    fn json(&self) -> String {
+        self.json.clone()
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        let raw = self.raw(key)?;
+        match raw.get().as_bytes().first()? {
+            b'"' => as_str(raw, key)
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(Cow::into_owned),
+            b'{' | b'[' | b'n' => None,
+            _ => {
+                // Numbers are written as serde_json writes them (`1e3` is
+                // `1000.0`), booleans as `true`/`false`.
+                match serde_json::from_str::<Value>(raw.get()).ok()? {
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+fn flag(map: &impl Members, key: &str) -> Option<bool> {
+    match map.get(key)?.as_ref() {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
@@ -27,11 +176,11 @@ fn flag(map: &Map<String, Value>, key: &str) -> Option<bool> {
     }
 }
 
-fn seconds(map: &Map<String, Value>, key: &str) -> Result<Option<Micros>, FieldError> {
+fn seconds(map: &impl Members, key: &str) -> Result<Option<Micros>, FieldError> {
     let Some(v) = map.get(key) else {
         return Ok(None);
     };
-    let secs = match v {
+    let secs = match v.as_ref() {
         Value::Null => return Ok(None),
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -48,38 +197,34 @@ fn seconds(map: &Map<String, Value>, key: &str) -> Result<Option<Micros>, FieldE
 
 /// Which provider minted a claim set: by issuer, then by claim names, then
 /// by the subject's shape.
-fn detect_provider(issuer: &str, subject: &str, map: &Map<String, Value>) -> Provider {
+fn detect_provider(issuer: &str, subject: &str, map: &impl Members) -> Provider {
     if let Some(p) = provider_from_issuer(issuer) {
         return p;
     }
-    if map.contains_key("job_workflow_ref")
-        || map.contains_key("runner_environment") && map.contains_key("workflow")
-    {
+    if map.has("job_workflow_ref") || map.has("runner_environment") && map.has("workflow") {
         return Provider::GithubActions;
     }
-    if map.contains_key("project_path")
-        && (map.contains_key("pipeline_id") || map.contains_key("ci_config_ref_uri"))
-    {
+    if map.has("project_path") && (map.has("pipeline_id") || map.has("ci_config_ref_uri")) {
         return Provider::Gitlab;
     }
-    if map.keys().any(|k| k.starts_with("oidc.circleci.com/")) {
+    if map.any_key(|k| k.starts_with("oidc.circleci.com/")) {
         return Provider::Circleci;
     }
-    if map.contains_key("organization_slug") && map.contains_key("pipeline_slug") {
+    if map.has("organization_slug") && map.has("pipeline_slug") {
         return Provider::Buildkite;
     }
-    if map.contains_key("terraform_organization_name") {
+    if map.has("terraform_organization_name") {
         return Provider::HcpTerraform;
     }
-    if map.contains_key("kubernetes.io") {
+    if map.has("kubernetes.io") {
         return Provider::Kubernetes;
     }
     provider_from_subject(subject).unwrap_or(Provider::Generic)
 }
 
 /// Builds a claims row from a decoded claim set.
-pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldError> {
-    let issuer = match map.get("iss") {
+pub fn claims_from_map(map: &impl Members) -> Result<TokenClaims, FieldError> {
+    let issuer = match map.get("iss").as_deref() {
         Some(Value::String(s)) if !s.trim().is_empty() => normalize_issuer(s),
         Some(v) => {
             return Err(FieldError::new(
@@ -89,7 +234,7 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
         }
         None => return Err(FieldError::new("iss", "is missing")),
     };
-    let subject = match map.get("sub") {
+    let subject = match map.get("sub").as_deref() {
         Some(Value::String(s)) => s.clone(),
         Some(v) => {
             return Err(FieldError::new(
@@ -99,7 +244,7 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
         }
         None => return Err(FieldError::new("sub", "is missing")),
     };
-    let audiences = match map.get("aud") {
+    let audiences = match map.get("aud").as_deref() {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
@@ -123,77 +268,86 @@ pub fn claims_from_map(map: &Map<String, Value>) -> Result<TokenClaims, FieldErr
     let mut c = TokenClaims {
         issuer,
         audiences,
-        jti: text(map, "jti"),
+        jti: map.text("jti"),
         iat: seconds(map, "iat")?,
         exp: seconds(map, "exp")?,
         nbf: seconds(map, "nbf")?,
         provider: Some(provider),
-        // Written from the map as it is (a `Value` would deep-copy it first).
-        claims_json: serde_json::to_string(map).unwrap_or_default(),
+        claims_json: map.json(),
         ..Default::default()
     };
     let from_subject = parse_subject(&subject, Some(provider));
     match provider {
         Provider::GithubActions => {
-            c.repository = text(map, "repository");
-            c.ref_type = text(map, "ref_type");
-            c.git_ref = text(map, "ref").and_then(|r| normalize_ref(&r, c.ref_type.as_deref()));
-            c.environment = text(map, "environment");
-            c.workflow_ref = text(map, "job_workflow_ref").or_else(|| text(map, "workflow_ref"));
-            c.trigger = text(map, "event_name");
-            c.run_id = text(map, "run_id");
-            c.run_attempt = text(map, "run_attempt");
-            c.actor = text(map, "actor");
-            c.runner_environment = text(map, "runner_environment");
+            c.repository = map.text("repository");
+            c.ref_type = map.text("ref_type");
+            c.git_ref = map
+                .text("ref")
+                .and_then(|r| normalize_ref(&r, c.ref_type.as_deref()));
+            c.environment = map.text("environment");
+            c.workflow_ref = map
+                .text("job_workflow_ref")
+                .or_else(|| map.text("workflow_ref"));
+            c.trigger = map.text("event_name");
+            c.run_id = map.text("run_id");
+            c.run_attempt = map.text("run_attempt");
+            c.actor = map.text("actor");
+            c.runner_environment = map.text("runner_environment");
             c.ref_protected = flag(map, "ref_protected");
         }
         Provider::Gitlab => {
-            c.repository = text(map, "project_path");
-            c.ref_type = text(map, "ref_type");
-            c.git_ref = text(map, "ref_path")
-                .or_else(|| text(map, "ref"))
+            c.repository = map.text("project_path");
+            c.ref_type = map.text("ref_type");
+            c.git_ref = map
+                .text("ref_path")
+                .or_else(|| map.text("ref"))
                 .and_then(|r| normalize_ref(&r, c.ref_type.as_deref()));
-            c.environment = text(map, "environment");
-            c.deployment_tier = text(map, "deployment_tier");
-            c.workflow_ref = text(map, "ci_config_ref_uri");
-            c.trigger = text(map, "pipeline_source");
-            c.run_id = text(map, "pipeline_id");
-            c.actor = text(map, "user_login");
-            c.runner_environment = text(map, "runner_environment");
+            c.environment = map.text("environment");
+            c.deployment_tier = map.text("deployment_tier");
+            c.workflow_ref = map.text("ci_config_ref_uri");
+            c.trigger = map.text("pipeline_source");
+            c.run_id = map.text("pipeline_id");
+            c.actor = map.text("user_login");
+            c.runner_environment = map.text("runner_environment");
             c.ref_protected = flag(map, "ref_protected");
         }
         Provider::Circleci => {
-            c.repository = text(map, "oidc.circleci.com/vcs-origin").map(|o| strip_vcs_host(&o));
-            c.git_ref =
-                text(map, "oidc.circleci.com/vcs-ref").and_then(|r| normalize_ref(&r, None));
-            c.run_id = text(map, "oidc.circleci.com/workflow-id")
-                .or_else(|| text(map, "oidc.circleci.com/pipeline-id"));
+            c.repository = map
+                .text("oidc.circleci.com/vcs-origin")
+                .map(|o| strip_vcs_host(&o));
+            c.git_ref = map
+                .text("oidc.circleci.com/vcs-ref")
+                .and_then(|r| normalize_ref(&r, None));
+            c.run_id = map
+                .text("oidc.circleci.com/workflow-id")
+                .or_else(|| map.text("oidc.circleci.com/pipeline-id"));
         }
         Provider::Buildkite => {
-            c.repository = match (text(map, "organization_slug"), text(map, "pipeline_slug")) {
+            c.repository = match (map.text("organization_slug"), map.text("pipeline_slug")) {
                 (Some(o), Some(p)) => Some(format!("{o}/{p}")),
                 _ => None,
             };
             // The subject names the ref the job ran on; the claims carry the
             // branch (and a tag when the build has one).
             c.git_ref = from_subject.git_ref.value.clone().or_else(|| {
-                text(map, "build_branch").and_then(|b| normalize_ref(&b, Some("branch")))
+                map.text("build_branch")
+                    .and_then(|b| normalize_ref(&b, Some("branch")))
             });
-            c.trigger = text(map, "build_source");
-            c.run_id = text(map, "build_number");
-            c.runner_environment = text(map, "runner_environment");
+            c.trigger = map.text("build_source");
+            c.run_id = map.text("build_number");
+            c.runner_environment = map.text("runner_environment");
         }
         Provider::HcpTerraform => {
             c.repository = match (
-                text(map, "terraform_organization_name"),
-                text(map, "terraform_project_name"),
-                text(map, "terraform_workspace_name"),
+                map.text("terraform_organization_name"),
+                map.text("terraform_project_name"),
+                map.text("terraform_workspace_name"),
             ) {
                 (Some(o), Some(p), Some(w)) => Some(format!("{o}/{p}/{w}")),
                 (Some(o), None, Some(w)) => Some(format!("{o}/{w}")),
                 _ => from_subject.repository.clone(),
             };
-            c.run_id = text(map, "terraform_run_id");
+            c.run_id = map.text("terraform_run_id");
         }
         Provider::Kubernetes | Provider::Generic => {
             c.repository = from_subject.repository.clone();
@@ -310,6 +464,106 @@ mod tests {
         }));
         assert_eq!(c.provider, Some(Provider::Kubernetes));
         assert_eq!(c.audiences, vec!["sts.amazonaws.com"]);
+    }
+
+    /// A JSON object's members as the record path hands them over.
+    fn pairs(text: &str) -> Vec<(Cow<'_, str>, Raw<'_>)> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Vec<(Cow<'de, str>, Raw<'de>)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) =
+                    map.next_entry::<String, &'de serde_json::value::RawValue>()?
+                {
+                    out.push((Cow::Owned(k), Raw::from_parsed(v)));
+                }
+                Ok(out)
+            }
+        }
+        use serde::Deserializer;
+        serde_json::Deserializer::from_str(text)
+            .deserialize_map(Members)
+            .unwrap()
+    }
+
+    /// Reads `text` both ways and says what differs, if anything.
+    fn borrowed_and_mapped_differ(text: &str) -> Option<String> {
+        let pairs = pairs(text);
+        let map: Map<String, Value> = serde_json::from_str(text).ok()?;
+        let mapped = format!("{:?}", claims_from_map(&map));
+        let borrowed = match Pairs::new(&pairs) {
+            Ok(Some(p)) => format!("{:?}", claims_from_map(&p)),
+            Ok(None) => return None,
+            Err(e) => return Some(format!("borrowed refused what the map read: {e}")),
+        };
+        (mapped != borrowed).then(|| format!("map:      {mapped}\nborrowed: {borrowed}"))
+    }
+
+    #[test]
+    fn borrowed_members_read_like_the_map() {
+        let cases = [
+            r#"{"iss":"https://token.actions.githubusercontent.com","sub":"repo:a/b:ref:refs/heads/main","aud":"sts.amazonaws.com","jti":"j","iat":1700000000,"exp":1.7000003e9,"nbf":"1699999990","run_id":9876543210,"run_attempt":1,"ref_protected":true,"ref":"refs/heads/main","actor":"","environment":null,"workflow":"w","runner_environment":"self-hosted"}"#,
+            r#"{"iss":"https://gitlab.example.com/","sub":"project_path:g/p:ref_type:branch:ref:f\u00e9","aud":["a","b"],"project_path":"g/p","pipeline_id":1e3,"ref":"f\u00e9\n","ref_type":"branch","ref_protected":"TRUE","user_login":"d\"q","x\u0041":{"nested":[1,2.50,-0]}}"#,
+            r#"{"iss":"https://oidc.circleci.com/org/o","sub":"org/o/project/p/user/u","oidc.circleci.com/vcs-origin":"github.com/a/b","oidc.circleci.com/vcs-ref":"refs/heads/x","iat":1,"exp":2}"#,
+            r#"{"iss":"https://agent.buildkite.com","sub":"organization:o:pipeline:p:ref:refs/heads/m:commit:c:step:s","organization_slug":"o","pipeline_slug":"p","build_number":7,"build_branch":"m","build_source":false}"#,
+            r#"{"iss":"i","sub":"s","aud":[1]}"#,
+            r#"{"iss":"i","sub":"s","iat":"soon"}"#,
+            r#"{"iss":"","sub":"s"}"#,
+            r#"{"iss":"i","sub":7}"#,
+            r#"{"iss":"i","sub":"s","\u00e9t\u00e9":"\ud83d\ude00","emoji":"\u2028 \/ \b"}"#,
+        ];
+        for text in cases {
+            assert_eq!(borrowed_and_mapped_differ(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn borrowed_members_leave_repeats_and_unreadable_values_to_the_map() {
+        let p = pairs(r#"{"iss":"i","sub":"a","sub":"b"}"#);
+        assert!(matches!(Pairs::new(&p), Ok(None)));
+        let p = pairs(r#"{"iss":"i","sub":"s","exp":1e999}"#);
+        let err = Pairs::new(&p)
+            .err()
+            .expect("1e999 does not fit a map value");
+        assert!(err.starts_with("`exp` is not readable: "), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn borrowed_members_agree_with_the_map(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "iss", "sub", "aud", "jti", "iat", "exp", "nbf", "ref", "ref_type",
+                        "repository", "run_id", "ref_protected", "job_workflow_ref", "workflow",
+                        "runner_environment", "project_path", "pipeline_id", "environment",
+                        "oidc.circleci.com/vcs-ref", "organization_slug", "pipeline_slug",
+                        "terraform_organization_name", "terraform_workspace_name", "x\\u00e9",
+                    ]),
+                    proptest::sample::select(vec![
+                        r#""https://token.actions.githubusercontent.com""#,
+                        r#""repo:a/b:environment:prod""#, r#""""#, r#""a\"b\u00e9\n""#,
+                        r#""refs/heads/main""#, r#""branch""#, r#""true""#, "true", "false",
+                        "null", "0", "-0", "1.50", "1e3", "1700000000", "1.7e9",
+                        "18446744073709551616", r#"["x",1]"#, r#"["sts.amazonaws.com"]"#,
+                        r#"{"k":[1,{"z":null}]}"#, r#""\ud83d\ude00""#,
+                    ]),
+                ),
+                0..12,
+            )
+        ) {
+            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let text = format!("{{{}}}", body.join(","));
+            proptest::prop_assert_eq!(borrowed_and_mapped_differ(&text), None, "{}", text);
+        }
     }
 
     #[test]

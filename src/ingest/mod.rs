@@ -980,8 +980,13 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
         if obj.has(Key::Iss) && obj.has(Key::Sub) {
             self.out.records += 1;
-            match pairs_to_map(obj) {
-                Ok(map) => self.claims(&map, None, at, record),
+            match claims::Pairs::new(&obj.pairs) {
+                Ok(Some(pairs)) => self.claims(&pairs, None, at, record),
+                // A repeated key: the map decides which value wins.
+                Ok(None) => match pairs_to_map(obj) {
+                    Ok(map) => self.claims(&map, None, at, record),
+                    Err(e) => self.error(at, e),
+                },
                 Err(e) => self.error(at, e),
             }
             return;
@@ -1219,7 +1224,7 @@ impl<'c, 'o> Parser<'c, 'o> {
 
     fn claims(
         &mut self,
-        map: &Map<String, Value>,
+        map: &impl claims::Members,
         jwt: Option<Option<bool>>,
         at: Location,
         record: u64,
