@@ -22,19 +22,17 @@ fn contains_token(haystack: &str, needle: &str) -> bool {
     if needle.is_empty() {
         return false;
     }
-    let h = haystack.as_bytes();
-    let mut from = 0;
-    while let Some(i) = haystack[from..].find(needle) {
-        let start = from + i;
-        let end = start + needle.len();
-        let before = start == 0 || !h[start - 1].is_ascii_alphanumeric();
-        let after = end == h.len() || !h[end].is_ascii_alphanumeric();
-        if before && after {
-            return true;
-        }
-        from = start + 1;
-    }
-    false
+    // Session names and run ids are a few dozen bytes: a plain scan beats
+    // building a substring searcher for every comparison.
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    memchr::memchr_iter(n[0], h)
+        .filter(|&start| h[start..].starts_with(n))
+        .any(|start| {
+            let end = start + n.len();
+            let before = start == 0 || !h[start - 1].is_ascii_alphanumeric();
+            let after = end == h.len() || !h[end].is_ascii_alphanumeric();
+            before && after
+        })
 }
 
 fn in_window(c: &TokenClaims, t: Micros, skew: Micros) -> bool {
@@ -77,8 +75,9 @@ impl Bucket {
     }
 }
 
-/// Below this many exchanges the claims join runs on the calling thread.
-const PARALLEL_FROM: usize = 1024;
+/// Below this many rows (exchanges, claim sets, job deliveries) the joins
+/// run on the calling thread.
+pub(crate) const PARALLEL_FROM: usize = 1024;
 
 /// Joins each exchange to the claim set it traded, index for index.
 pub fn match_claims(
@@ -109,7 +108,14 @@ pub fn match_claims(
     // thousands of them, so they are spread over the pool (in order). A
     // few hundred take less time than waking the pool: the session-join
     // benchmark (one 8 MiB file) ran 11% faster on the calling thread.
-    let one = |a: &Assumption| match_one(a, claims, &index, skew);
+    // Token keys are compared for every claim set that fits an exchange;
+    // each is built once here rather than once per comparison.
+    let keys: Vec<String> = if claims.len() < PARALLEL_FROM {
+        claims.iter().map(TokenClaims::token_key).collect()
+    } else {
+        claims.par_iter().map(TokenClaims::token_key).collect()
+    };
+    let one = |a: &Assumption| match_one(a, claims, &keys, &index, skew);
     if assumptions.len() < PARALLEL_FROM {
         assumptions.iter().map(one).collect()
     } else {
@@ -136,6 +142,7 @@ fn derived_or_none(a: &Assumption) -> ClaimsMatch {
 fn match_one(
     a: &Assumption,
     claims: &[TokenClaims],
+    keys: &[String],
     index: &HashMap<(&str, &str), Bucket>,
     skew: Micros,
 ) -> ClaimsMatch {
@@ -163,8 +170,8 @@ fn match_one(
     }
     // The same token given twice (a decoded claim set and its JWT) is one
     // token: prefer the verified copy.
-    let first_key = claims[fits[0]].token_key();
-    if fits.iter().all(|&i| claims[i].token_key() == first_key) {
+    let first_key = &keys[fits[0]];
+    if fits.iter().all(|&i| &keys[i] == first_key) {
         let best = fits
             .iter()
             .copied()
