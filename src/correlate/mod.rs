@@ -12,6 +12,8 @@ pub mod federation;
 pub mod identity;
 pub mod runs;
 
+use rayon::prelude::*;
+
 use crate::model::events::EventStore;
 use crate::model::records::{Assumption, ClaimsMatch, MatchKind, RunWindow, Session, TokenClaims};
 use crate::model::subject::{parse_subject, provider_from_issuer, Fact, Provider};
@@ -144,10 +146,11 @@ pub fn correlate(
     let runs = runs::build_runs(jobs);
     let run_index = runs::index_runs(&runs);
 
-    let mut sessions: Vec<Session> = Vec::new();
-    for (i, a) in assumptions.iter().enumerate() {
+    // Each exchange becomes its session on its own; hundreds of thousands
+    // of them are spread over the pool (in order).
+    let session_of = |(i, a): (usize, &Assumption)| -> Option<Session> {
         if !a.succeeded() {
-            continue;
+            return None;
         }
         let m = &matches[i];
         let mut s = Session {
@@ -165,8 +168,21 @@ pub fn correlate(
             }
             _ => facts_from_subject(&mut s, a),
         }
-        sessions.push(s);
-    }
+        Some(s)
+    };
+    let mut sessions: Vec<Session> = if assumptions.len() < federation::PARALLEL_FROM {
+        assumptions
+            .iter()
+            .enumerate()
+            .filter_map(session_of)
+            .collect()
+    } else {
+        assumptions
+            .par_iter()
+            .enumerate()
+            .filter_map(session_of)
+            .collect()
+    };
     // Several exchanges without a key or event id would share a key; keep
     // keys unique so findings point at one session.
     let mut seen = std::collections::HashMap::<String, usize>::new();

@@ -6,7 +6,11 @@
 //! ends at its last job's `completed_at`, and has no end while any of its
 //! jobs has not completed: a run still going is not "over".
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::federation::PARALLEL_FROM;
 
 use crate::model::records::{JobRecord, RunWindow, TokenClaims};
 
@@ -28,42 +32,72 @@ fn run_key(repository: &str, run_id: &str, attempt: Option<&str>) -> (String, St
     )
 }
 
+/// A job delivery's place: lower-cased repository, run id, attempt, job.
+type JobKey = (String, String, String, String);
+
 /// Collapses job deliveries into run windows, ordered by repository, run id
 /// and attempt.
 pub fn build_runs(jobs: &[JobRecord]) -> Vec<RunWindow> {
-    // Latest state of each job.
-    let mut latest: BTreeMap<(String, String, String, String), &JobRecord> = BTreeMap::new();
-    for (i, j) in jobs.iter().enumerate() {
+    // Deliveries sorted by job, then by input order: each job's deliveries
+    // are then side by side, and each run's jobs too. (A month of runs is
+    // hundreds of thousands of deliveries; sorting them on the pool took a
+    // fifth of the time of a tree map keyed the same way.)
+    let key = |(i, j): (usize, &JobRecord)| -> (JobKey, usize) {
         let (repo, run, attempt) = run_key(&j.repository, &j.run_id, j.run_attempt.as_deref());
         let job = j.job_id.clone().unwrap_or_else(|| format!("#{i}"));
-        latest
-            .entry((repo, run, attempt, job))
-            .and_modify(|cur| {
+        ((repo, run, attempt, job), i)
+    };
+    let mut order: Vec<(JobKey, usize)> = if jobs.len() < PARALLEL_FROM {
+        jobs.iter().enumerate().map(key).collect()
+    } else {
+        jobs.par_iter().enumerate().map(key).collect()
+    };
+    if order.len() < PARALLEL_FROM {
+        order.sort_unstable();
+    } else {
+        order.par_sort_unstable();
+    }
+    // Latest state of each job: a later delivery of the same rank wins.
+    let mut latest: Vec<(&JobKey, &JobRecord)> = Vec::new();
+    for (k, i) in &order {
+        let j = &jobs[*i];
+        match latest.last_mut() {
+            Some((prev, cur)) if *prev == k => {
                 if state_rank(j) >= state_rank(cur) {
                     *cur = j;
                 }
-            })
-            .or_insert(j);
+            }
+            _ => latest.push((k, j)),
+        }
     }
-    let mut runs: BTreeMap<(String, String, String), RunWindow> = BTreeMap::new();
-    let mut all_done: HashMap<(String, String, String), bool> = HashMap::new();
+    let mut runs: Vec<RunWindow> = Vec::new();
+    let mut run_of_last: Option<(&str, &str, &str)> = None;
+    let mut all_done = true;
     for ((repo, run, attempt, _), j) in latest {
-        let key = (repo, run, attempt);
-        let w = runs.entry(key.clone()).or_insert_with(|| RunWindow {
-            repository: j.repository.clone(),
-            run_id: j.run_id.clone(),
-            run_attempt: j.run_attempt.clone().or(Some("1".into())),
-            ..Default::default()
-        });
+        let same_run = run_of_last == Some((repo.as_str(), run.as_str(), attempt.as_str()));
+        if !same_run {
+            if !all_done {
+                if let Some(w) = runs.last_mut() {
+                    w.ended_at = None;
+                }
+            }
+            all_done = true;
+            run_of_last = Some((repo, run, attempt));
+            runs.push(RunWindow {
+                repository: j.repository.clone(),
+                run_id: j.run_id.clone(),
+                run_attempt: j.run_attempt.clone().or(Some("1".into())),
+                ..Default::default()
+            });
+        }
+        let w = runs.last_mut().expect("a run was pushed above");
         w.jobs += 1;
         if let Some(s) = j.started_at {
             w.started_at = Some(w.started_at.map_or(s, |cur| cur.min(s)));
         }
         match j.completed_at {
             Some(c) => w.ended_at = Some(w.ended_at.map_or(c, |cur| cur.max(c))),
-            None => {
-                all_done.insert(key.clone(), false);
-            }
+            None => all_done = false,
         }
         if let Some(r) = &j.runner_name {
             if !w.runners.contains(r) {
@@ -71,14 +105,12 @@ pub fn build_runs(jobs: &[JobRecord]) -> Vec<RunWindow> {
             }
         }
     }
-    runs.into_iter()
-        .map(|(key, mut w)| {
-            if all_done.get(&key) == Some(&false) {
-                w.ended_at = None;
-            }
-            w
-        })
-        .collect()
+    if !all_done {
+        if let Some(w) = runs.last_mut() {
+            w.ended_at = None;
+        }
+    }
+    runs
 }
 
 /// Runs by lower-cased repository and run id.
@@ -158,6 +190,91 @@ mod tests {
             job("2", "1", Some(12), None),
         ]);
         assert_eq!(runs[0].ended_at, None);
+    }
+
+    /// The windows as a tree map keyed by job builds them, delivery by
+    /// delivery: what the sorted build must reproduce.
+    fn windows_by_tree_map(jobs: &[JobRecord]) -> Vec<RunWindow> {
+        use std::collections::BTreeMap;
+        let mut latest: BTreeMap<JobKey, &JobRecord> = BTreeMap::new();
+        for (i, j) in jobs.iter().enumerate() {
+            let (repo, run, attempt) = run_key(&j.repository, &j.run_id, j.run_attempt.as_deref());
+            let job = j.job_id.clone().unwrap_or_else(|| format!("#{i}"));
+            let cur = latest.entry((repo, run, attempt, job)).or_insert(j);
+            if state_rank(j) >= state_rank(cur) {
+                *cur = j;
+            }
+        }
+        let mut runs: BTreeMap<(String, String, String), (RunWindow, bool)> = BTreeMap::new();
+        for ((repo, run, attempt, _), j) in latest {
+            let (w, done) = runs.entry((repo, run, attempt)).or_insert_with(|| {
+                let w = RunWindow {
+                    repository: j.repository.clone(),
+                    run_id: j.run_id.clone(),
+                    run_attempt: j.run_attempt.clone().or(Some("1".into())),
+                    ..Default::default()
+                };
+                (w, true)
+            });
+            w.jobs += 1;
+            if let Some(s) = j.started_at {
+                w.started_at = Some(w.started_at.map_or(s, |cur| cur.min(s)));
+            }
+            match j.completed_at {
+                Some(c) => w.ended_at = Some(w.ended_at.map_or(c, |cur| cur.max(c))),
+                None => *done = false,
+            }
+            if let Some(r) = &j.runner_name {
+                if !w.runners.contains(r) {
+                    w.runners.push(r.clone());
+                }
+            }
+        }
+        runs.into_values()
+            .map(|(mut w, done)| {
+                if !done {
+                    w.ended_at = None;
+                }
+                w
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorted_build_matches_a_tree_map_on_the_pool_and_off_it() {
+        // Deliveries in a scrambled order: several runs, attempts and
+        // repositories (differing in case), repeated and unfinished
+        // deliveries, jobs without ids, runners shared between jobs.
+        for count in [40, 3000] {
+            let jobs: Vec<JobRecord> = (0..count)
+                .map(|i: usize| {
+                    let n = i.wrapping_mul(7919) % 997;
+                    let mut j = job(
+                        &(n % 5).to_string(),
+                        &(1 + n % 2).to_string(),
+                        (n % 3 != 0).then_some(n as i64),
+                        (n % 4 != 0).then_some(n as i64 + 50),
+                    );
+                    j.repository = ["Acme/Web", "acme/web", "acme/api"][n % 3].into();
+                    j.run_id = (100 + n % 40).to_string();
+                    if n % 11 == 0 {
+                        j.job_id = None;
+                    }
+                    if n % 13 == 0 {
+                        j.run_attempt = None;
+                    }
+                    j.runner_name = Some(format!("runner-{}", i % 6));
+                    j
+                })
+                .collect();
+            let expected = windows_by_tree_map(&jobs);
+            assert!(expected.len() > 1);
+            assert_eq!(
+                format!("{:?}", build_runs(&jobs)),
+                format!("{expected:?}"),
+                "{count} deliveries"
+            );
+        }
     }
 
     #[test]
