@@ -345,6 +345,7 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
     let ((derived, log, sessions), (activity, rest)) = rayon::join(
         || {
             let mut log = UncheckedLog::default();
+            let mut memo = tables::PolicyMemo::default();
             let derived: Vec<Derived> = input
                 .sessions
                 .iter()
@@ -356,6 +357,7 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
                         input.runs,
                         &issuers_with_claims,
                         &mut log,
+                        &mut memo,
                     )
                 })
                 .collect();

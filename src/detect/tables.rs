@@ -8,7 +8,7 @@
 //! so an unknown never fires; every unknown that mattered is recorded in
 //! [`Unchecked`] with its reason, so the summary says what was not judged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::DataFrame;
 
@@ -97,7 +97,43 @@ fn join_globs(list: &Option<Vec<crate::policy::glob::Glob>>) -> Option<String> {
         .map(|l| l.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "))
 }
 
-fn token_tier(policy: &Policy, s: &Session) -> Option<Tier> {
+/// The policy's answers for names that repeat across sessions: a few
+/// hundred roles and environments serve a month of sessions, so each set of
+/// globs is matched once per distinct name, not once per session.
+#[derive(Default)]
+pub struct PolicyMemo<'a, 'p> {
+    roles: HashMap<(&'a str, Option<&'a str>), RoleAnswer<'p>>,
+    environments: HashMap<&'a str, Option<Tier>>,
+}
+
+/// The rule a role falls under, and its tier (and whether the tier was
+/// inferred from the name).
+type RoleAnswer<'p> = (Option<&'p RoleRule>, (Option<Tier>, bool));
+
+impl<'a, 'p> PolicyMemo<'a, 'p> {
+    fn role(
+        &mut self,
+        policy: &'p Policy,
+        role: &'a str,
+        role_id: Option<&'a str>,
+    ) -> RoleAnswer<'p> {
+        *self.roles.entry((role, role_id)).or_insert_with(|| {
+            (
+                policy.role_rule_for(role, role_id),
+                policy.role_tier_for(role, role_id),
+            )
+        })
+    }
+
+    fn environment(&mut self, policy: &Policy, environment: &'a str) -> Option<Tier> {
+        *self
+            .environments
+            .entry(environment)
+            .or_insert_with(|| policy.tier_of_name(environment))
+    }
+}
+
+fn token_tier<'a>(policy: &Policy, s: &'a Session, memo: &mut PolicyMemo<'a, '_>) -> Option<Tier> {
     if let Some(t) = s.deployment_tier.as_deref() {
         match t.to_ascii_lowercase().as_str() {
             "production" => return Some(Tier::Production),
@@ -109,32 +145,33 @@ fn token_tier(policy: &Policy, s: &Session) -> Option<Tier> {
     s.environment
         .value
         .as_deref()
-        .and_then(|e| policy.tier_of_name(e))
+        .and_then(|e| memo.environment(policy, e))
 }
 
 /// Evaluates the policy for one session.
 #[allow(clippy::too_many_arguments)]
-pub fn derive(
-    policy: &Policy,
-    s: &Session,
-    a: &Assumption,
+pub fn derive<'a, 'p>(
+    policy: &'p Policy,
+    s: &'a Session,
+    a: &'a Assumption,
     runs: &[RunWindow],
     issuers_with_claims: &[String],
     log: &mut UncheckedLog,
+    memo: &mut PolicyMemo<'a, 'p>,
 ) -> Derived {
     let mut d = Derived::default();
     let role = s.role_arn.as_deref();
-    let rule: Option<&RoleRule> = role.and_then(|r| policy.role_rule_for(r, a.role_id.as_deref()));
+    let answer = role.map(|r| memo.role(policy, r, a.role_id.as_deref()));
+    let rule: Option<&RoleRule> = answer.and_then(|(rule, _)| rule);
     d.policy_role = rule.map(|r| r.pattern.as_str().to_string());
     let key = s.key.as_str();
 
     // Tiers.
-    if let Some(r) = role {
-        let (t, inferred) = policy.role_tier_for(r, a.role_id.as_deref());
+    if let Some((_, (t, inferred))) = answer {
         d.role_tier = t;
         d.role_tier_inferred = inferred;
     }
-    d.token_tier = token_tier(policy, s);
+    d.token_tier = token_tier(policy, s, memo);
     match (d.role_tier, d.token_tier) {
         (None, _) => log.add(
             "tier-mismatch",
