@@ -468,29 +468,12 @@ mod tests {
 
     /// A JSON object's members as the record path hands them over.
     fn pairs(text: &str) -> Vec<(Cow<'_, str>, Raw<'_>)> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = Vec<(Cow<'de, str>, Raw<'de>)>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) =
-                    map.next_entry::<String, &'de serde_json::value::RawValue>()?
-                {
-                    out.push((Cow::Owned(k), Raw::from_parsed(v)));
-                }
-                Ok(out)
-            }
-        }
-        use serde::Deserializer;
-        serde_json::Deserializer::from_str(text)
-            .deserialize_map(Members)
+        serde_json::from_str::<crate::ingest::scanner::PairList<'_>>(text)
             .unwrap()
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, Raw::from_parsed(v)))
+            .collect()
     }
 
     /// Reads `text` both ways and says what differs, if anything.

@@ -481,7 +481,7 @@ fn fields_by_serde<'t, const N: usize>(
 }
 
 /// An object's pairs in order, keys unescaped.
-struct PairList<'t>(Vec<(Cow<'t, str>, &'t serde_json::value::RawValue)>);
+pub(super) struct PairList<'t>(pub Vec<(Cow<'t, str>, &'t serde_json::value::RawValue)>);
 
 impl<'de> serde::Deserialize<'de> for PairList<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
