@@ -75,11 +75,18 @@ pub struct IngestOptions {
 /// service events (no key) and long-term IAM user keys (`AKIA`), typically
 /// the larger part of a trail.
 pub fn may_be_session_call(row: &crate::model::EventRow<'_>) -> bool {
+    kept_for_itself(row) || row.access_key.is_some_and(|k| !k.starts_with("AKIA"))
+}
+
+/// Whether an event is kept whatever the rest of the input holds: another
+/// cloud's event, an exchange, a call that issues keys or one from a
+/// web-identity session. An AWS call kept only for its temporary key waits
+/// (see [`Batch::settle_held`]) until the input's exchanges are known.
+fn kept_for_itself(row: &crate::model::EventRow<'_>) -> bool {
     row.cloud != "aws"
         || row.issued_key.is_some()
         || row.federated_provider.is_some()
         || row.action == Some(cloudtrail::WEB_IDENTITY_EXCHANGE)
-        || row.access_key.is_some_and(|k| !k.starts_with("AKIA"))
 }
 
 /// How far a run has got: files read of files found, and the stage.
@@ -126,6 +133,11 @@ pub struct Batch {
     pub trust: crate::trust::TrustInputs,
     /// Events read but not kept (`elide_unrelated_events`).
     pub events_elided: u64,
+    /// With `elide_unrelated_events`: AWS calls kept only for their
+    /// temporary key, one store per part read, until
+    /// [`settle_held`](Batch::settle_held) keeps those whose key an
+    /// exchange issued.
+    pub held: Vec<EventStore>,
     /// The first and last event time read, kept or not.
     pub event_span: Option<(Micros, Micros)>,
 }
@@ -142,11 +154,68 @@ impl Batch {
         if let Some(t) = row.time {
             widen(&mut self.event_span, t);
         }
-        if elide && !may_be_session_call(row) {
-            self.events_elided += 1;
+        if elide && !kept_for_itself(row) {
+            if may_be_session_call(row) {
+                // Most such calls are other roles' (no exchange in the
+                // input issued their key): held apart, their strings never
+                // reach the merged store's string table.
+                if self.held.is_empty() {
+                    self.held.push(EventStore::default());
+                }
+                if let Some(held) = self.held.last_mut() {
+                    held.push(row);
+                }
+            } else {
+                self.events_elided += 1;
+            }
             return usize::MAX;
         }
         self.events.push(row)
+    }
+
+    /// Moves the held calls whose key an exchange in the input issued into
+    /// the store, after every other event (a session's calls are ordered
+    /// by time and position, not by index), and counts the rest as not
+    /// kept. Each part is filtered on the pool; only the calls kept have
+    /// their strings merged.
+    pub fn settle_held(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let issued: hashbrown::HashSet<&str, foldhash::fast::FixedState> = self
+            .assumptions
+            .iter()
+            .filter_map(|a| a.access_key_id.as_deref())
+            .collect();
+        let held = std::mem::take(&mut self.held);
+        let parts: Vec<(EventStore, usize)> = held
+            .into_par_iter()
+            .map(|part| {
+                // One answer per distinct key, not per call.
+                let mut answer: Vec<Option<bool>> = vec![None; part.strings.len() + 1];
+                let keep: Vec<bool> = part
+                    .access_key
+                    .iter()
+                    .map(|&k| {
+                        *answer[k.0 as usize]
+                            .get_or_insert_with(|| part.str(k).is_some_and(|k| issued.contains(k)))
+                    })
+                    .collect();
+                let dropped = keep.iter().filter(|k| !**k).count();
+                let kept = if dropped == 0 {
+                    part
+                } else {
+                    part.retain(&keep).0
+                };
+                (kept, dropped)
+            })
+            .collect();
+        for (kept, dropped) in parts {
+            self.events_elided += dropped as u64;
+            if !kept.is_empty() {
+                self.events.append(kept);
+            }
+        }
     }
 
     /// Appends `other` after `self`, fixing up event indices.
@@ -171,6 +240,7 @@ impl Batch {
         self.notes.append(&mut other.notes);
         self.unread.append(&mut other.unread);
         self.events_elided += other.events_elided;
+        self.held.append(&mut other.held);
         if let Some((a, b)) = other.event_span {
             widen(&mut self.event_span, a);
             widen(&mut self.event_span, b);
@@ -227,6 +297,7 @@ pub fn ingest(sources: &[String], opts: &IngestOptions) -> Result<Ingested, remo
     if !remotes.is_empty() {
         read_remote(&remotes, opts, &mut files, &mut batch)?;
     }
+    batch.settle_held();
     Ok(Ingested { files, batch })
 }
 
@@ -547,6 +618,11 @@ fn parse_loaded(
                 format!("not a recognized log, claim set, JWT or workflow_job payload ({what})"),
             ));
         }
+    }
+    // Held calls wait for the whole input; most are dropped then, so they
+    // wait in as little room as they fit in.
+    for held in &mut batch.held {
+        held.shrink_to_fit();
     }
     batch
 }

@@ -255,6 +255,22 @@ impl EventStore {
     }
 
     /// Approximate heap bytes, for the memory figures in the summary.
+    /// Gives back the room kept for growth, for a store that is held
+    /// rather than added to.
+    pub fn shrink_to_fit(&mut self) {
+        self.strings.shrink_to_fit();
+        self.event_id.shrink_to_fit();
+        self.time.shrink_to_fit();
+        self.flags.shrink_to_fit();
+        self.file.shrink_to_fit();
+        self.record.shrink_to_fit();
+        self.line.shrink_to_fit();
+        macro_rules! shrink {
+            ($($c:ident),*) => { $( self.$c.shrink_to_fit(); )* };
+        }
+        sym_columns!(shrink);
+    }
+
     pub fn heap_bytes(&self) -> usize {
         let mut n = self.strings.heap_bytes() + self.event_id.heap_bytes();
         n += self.time.capacity() * 8 + self.flags.capacity();

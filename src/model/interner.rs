@@ -108,6 +108,13 @@ impl Interner {
         }
     }
 
+    /// Gives back the room kept for growth.
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.table.shrink_to_fit(|&(_, h)| spread(h));
+    }
+
     /// Looks a string up without inserting it.
     pub fn find(&self, s: &str) -> Option<Sym> {
         let (hash, _) = self.hash(s);
@@ -211,6 +218,11 @@ impl StrColumn {
 
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity() + self.ends.capacity() * 8
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {

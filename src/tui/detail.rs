@@ -523,10 +523,14 @@ pub fn finding(data: &Data, fi: usize, width: usize) -> Vec<Line> {
     ));
     let ev = &data.report.events;
     let wanted: HashSet<&str> = f.event_ids.iter().map(String::as_str).collect();
-    for i in 0..ev.len() {
-        if ev.event_id_of(i).is_some_and(|id| wanted.contains(id)) {
-            out.push(call_line(ev, i, None, true, false, width));
-        }
+    // In time order, as a session's timeline is: the store's order is
+    // not (calls held for their key join it last).
+    let mut rows: Vec<usize> = (0..ev.len())
+        .filter(|&i| ev.event_id_of(i).is_some_and(|id| wanted.contains(id)))
+        .collect();
+    rows.sort_by_key(|&i| (ev.time[i], ev.file[i], ev.line[i], ev.record[i]));
+    for i in rows {
+        out.push(call_line(ev, i, None, true, false, width));
     }
     out
 }

@@ -613,3 +613,51 @@ fn events_no_session_made_are_counted_but_only_kept_for_sql_over_events() {
         Some(report["findings"].as_array().unwrap().len() as u64)
     );
 }
+
+#[test]
+fn a_scan_follows_calls_that_carry_only_their_key_and_drops_other_roles_calls() {
+    // Calls without `webIdFederationData` (as some exports and older
+    // trails have them) are kept only for their key: the scan must still
+    // give them to the session whose exchange issued that key, even when
+    // they are read before it, and leave other roles' calls out.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Scenario::new();
+    s.github(&Gh::default())
+        .call(
+            "ASIAAAAAAAAAAAAAAAA1",
+            3700,
+            "20.1.2.3",
+            "iam",
+            "CreateUser",
+        )
+        .call(
+            "ASIAOTHERROLEKEY0001",
+            3710,
+            "20.1.2.3",
+            "iam",
+            "CreateUser",
+        )
+        .call("ASIAAAAAAAAAAAAAAAA1", 3720, "20.1.2.3", "s3", "GetObject");
+    for r in &mut s.records[1..] {
+        let ctx = r["userIdentity"]["sessionContext"].as_object_mut().unwrap();
+        ctx.remove("webIdFederationData");
+    }
+    s.records.rotate_left(1);
+    s.write(dir.path());
+    let o = rolecall(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let doc = json(&o);
+    let sensitive: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "sensitive-action")
+        .collect();
+    assert_eq!(sensitive.len(), 1, "{sensitive:?}");
+    assert_eq!(sensitive[0]["evidence"]["action"], "CreateUser");
+    assert_eq!(doc["summary"]["sessions"], 1);
+    assert_eq!(
+        doc["summary"]["events"], 4,
+        "every event is counted, kept or not"
+    );
+}

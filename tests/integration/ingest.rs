@@ -451,3 +451,51 @@ fn since_and_until_drop_records_outside_the_window() {
     assert_eq!(ids(&b), vec!["in"]);
     assert_eq!(b.records_outside_window, 1);
 }
+
+#[test]
+fn calls_held_for_their_key_join_when_an_exchange_issued_it_wherever_it_was_read() {
+    // The calls come in a file read before the exchange's: whether an
+    // exchange issued their key is only known once the whole input is read.
+    let f = Files::new();
+    let mut other = event("GetObject", "other-role");
+    other["userIdentity"]["accessKeyId"] = json!("ASIAOTHER");
+    let mut long_term = event("GetObject", "iam-user");
+    long_term["userIdentity"]["accessKeyId"] = json!("AKIALONGTERM");
+    f.put(
+        "a-calls.json",
+        json!({"Records": [event("GetObject", "ours-1"), other, long_term, event("PutObject", "ours-2")]})
+            .to_string(),
+    );
+    f.put(
+        "b-exchange.json",
+        json!({"Records": [exchange("x")]}).to_string(),
+    );
+    let opts = IngestOptions {
+        elide_unrelated_events: true,
+        ..IngestOptions::default()
+    };
+    let b = ingest(&[f.dir()], &opts).unwrap().batch;
+    let mut kept = ids(&b);
+    kept.sort();
+    assert_eq!(kept, vec!["ours-1", "ours-2", "x"]);
+    assert_eq!(
+        b.events_elided, 2,
+        "the other role's call and the IAM user's"
+    );
+    assert!(b.held.is_empty());
+    assert!(
+        b.events.strings.find("ASIAOTHER").is_none(),
+        "a dropped call's strings stay out of the store"
+    );
+    // The exchange's event index still points at the exchange.
+    let a = &b.assumptions[0];
+    assert_eq!(b.events.event_id_of(a.event_index), Some("x"));
+
+    // Without elision every call is kept, in the order read.
+    let all = ingest(&[f.dir()], &IngestOptions::default()).unwrap().batch;
+    assert_eq!(
+        ids(&all),
+        vec!["ours-1", "other-role", "iam-user", "ours-2", "x"]
+    );
+    assert_eq!(all.events_elided, 0);
+}
