@@ -88,46 +88,49 @@ pub struct Identity<'de> {
 }
 
 /// Reads `userIdentity` while the record is scanned, so that its text is
-/// walked once instead of once per nesting level. The identity is `None`
-/// when something in it is for the text path in [`read_record`] to judge (a field
-/// given twice, a nested object of another type or written as a string).
-pub fn scan_identity<'de>(s: &mut Scanner<'de>) -> Scan<(Raw<'de>, Option<Identity<'de>>)> {
-    let mut id = Identity::default();
+/// walked once instead of once per nesting level, into `out` (in place: it
+/// is a few hundred bytes, copied per record otherwise). The identity is
+/// `None` when something in it is for the text path in [`read_record`] to
+/// judge (a field given twice, a nested object of another type or written
+/// as a string).
+pub fn scan_identity<'de>(s: &mut Scanner<'de>, out: &mut Option<Identity<'de>>) -> Scan<Raw<'de>> {
+    let Identity {
+        user,
+        context,
+        issuer,
+        federation,
+    } = out.insert(Identity::default());
     let mut plain = true;
     // A nested object's value when it is an object; anything but `null`
     // otherwise leaves the identity to the text path.
-    let (raw, user, duplicate) = s.object_fields(USER_IDENTITY, |s, i| {
+    let (raw, duplicate) = s.object_fields(USER_IDENTITY, user, |s, i| {
         if i != SESSION_CONTEXT_SLOT || !s.at_object() {
             let v = s.value()?;
             plain &= i != SESSION_CONTEXT_SLOT || v.is_null();
             return Ok(v);
         }
-        let (raw, context, duplicate) = s.object_fields(SESSION_CONTEXT, |s, j| {
+        let (raw, duplicate) = s.object_fields(SESSION_CONTEXT, context, |s, j| {
             if !s.at_object() {
                 let v = s.value()?;
                 plain &= v.is_null();
                 return Ok(v);
             }
             let (raw, duplicate) = if j == 0 {
-                let (raw, issuer, duplicate) = s.object_fields(SESSION_ISSUER, |s, _| s.value())?;
-                id.issuer = issuer;
-                (raw, duplicate)
+                s.object_fields(SESSION_ISSUER, issuer, |s, _| s.value())?
             } else {
-                let (raw, federation, duplicate) =
-                    s.object_fields(WEB_ID_FEDERATION, |s, _| s.value())?;
-                id.federation = federation;
-                (raw, duplicate)
+                s.object_fields(WEB_ID_FEDERATION, federation, |s, _| s.value())?
             };
             plain &= duplicate.is_none();
             Ok(raw)
         })?;
-        id.context = context;
         plain &= duplicate.is_none();
         Ok(raw)
     })?;
-    id.user = user;
     plain &= duplicate.is_none();
-    Ok((raw, plain.then_some(id)))
+    if !plain {
+        *out = None;
+    }
+    Ok(raw)
 }
 
 /// The JSON text of an optional nested object: absent and `null` values
@@ -236,8 +239,8 @@ pub fn read_record(
     // The identity as the scanner read it, or else from its text, nested
     // objects unwrapped from strings as exports write them (the texts may
     // be unwrapped copies, kept here for the record's life).
-    let (ui_text, sc_text, issuer_text, wif_text);
-    let id = match obj.identity {
+    let (ui_text, sc_text, issuer_text, wif_text, from_text);
+    let id = match &obj.identity {
         Some(id) => id,
         None => {
             ui_text = nested_text(obj.get(Key::UserIdentity), "userIdentity")?;
@@ -259,12 +262,13 @@ pub fn read_record(
                 WEB_ID_FEDERATION,
                 "userIdentity.sessionContext.webIdFederationData",
             )?;
-            Identity {
+            from_text = Identity {
                 user,
                 context,
                 issuer,
                 federation,
-            }
+            };
+            &from_text
         }
     };
     let [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, provider, _] =

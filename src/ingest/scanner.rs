@@ -268,16 +268,17 @@ impl<'a> Scanner<'a> {
     /// Walks the object at the current position for the keys in `names`
     /// (`names[i]` lists the spellings of slot `i`): `read` is called with a
     /// wanted key's slot and must consume its value and return it; other
-    /// values are skipped. Returns the object's text, the wanted values
-    /// (`null` as absent, the last one when a key repeats) and the first
-    /// slot whose key came twice.
-    #[allow(clippy::type_complexity)]
+    /// values are skipped. Fills `out` with the wanted values (`null` as
+    /// absent, the last one when a key repeats; `out` is written in place,
+    /// as the identity's slots are a few hundred bytes) and returns the
+    /// object's text and the first slot whose key came twice.
     pub fn object_fields<const N: usize>(
         &mut self,
         names: &[&[&str]; N],
+        out: &mut [Option<Raw<'a>>; N],
         mut read: impl FnMut(&mut Self, usize) -> Scan<Raw<'a>>,
-    ) -> Scan<(Raw<'a>, [Option<Raw<'a>>; N], Option<usize>)> {
-        let mut out = [None; N];
+    ) -> Scan<(Raw<'a>, Option<usize>)> {
+        *out = [None; N];
         let mut seen = [false; N];
         let mut duplicate = None;
         self.skip_ws();
@@ -296,7 +297,7 @@ impl<'a> Scanner<'a> {
             }
             Ok(())
         })?;
-        Ok((Raw::scanned(&self.text[start..self.pos]), out, duplicate))
+        Ok((Raw::scanned(&self.text[start..self.pos]), duplicate))
     }
 
     fn enter(&mut self) -> Scan {
@@ -385,13 +386,12 @@ pub fn document<'de, S: ArraySink<'de>>(
                             let known = key_of(key);
                             let value = if known == Some(Key::UserIdentity) {
                                 // Read in passing rather than scanned again.
-                                let (value, identity) = if s.at_object() {
-                                    scan_identity(s)?
+                                if s.at_object() {
+                                    scan_identity(s, &mut scratch.identity)?
                                 } else {
-                                    (s.value()?, None)
-                                };
-                                scratch.identity = identity;
-                                value
+                                    scratch.identity = None;
+                                    s.value()?
+                                }
                             } else {
                                 s.value()?
                             };
@@ -435,16 +435,17 @@ pub fn fields<'t, const N: usize>(
     field: &str,
 ) -> Result<[Option<Raw<'t>>; N], FieldError> {
     let mut s = Scanner::new(text);
+    let mut out = [None; N];
     let scanned = s
-        .object_fields(names, |s, _| s.value())
+        .object_fields(names, &mut out, |s, _| s.value())
         .and_then(|found| s.finish().map(|()| found));
     match scanned {
         Err(GiveUp) => fields_by_serde(text, names, field),
-        Ok((_, _, Some(i))) => Err(FieldError::new(
+        Ok((_, Some(i))) => Err(FieldError::new(
             field,
             format!("is not readable: duplicate field `{}`", names[i][0]),
         )),
-        Ok((_, out, None)) => Ok(out),
+        Ok((_, None)) => Ok(out),
     }
 }
 
