@@ -241,10 +241,12 @@ pub fn run_from_parquet(
 }
 
 /// Keeps only the events the joins found a use for: the exchanges, the
-/// sessions' calls, and other clouds' events. Calls with temporary keys no
-/// exchange in the input issued (other roles' sessions) had to be kept
-/// through ingest, since an exchange may be read after its calls; here they
-/// go, with the strings only they used, before the tables are built.
+/// sessions' calls, and other clouds' events. Ingest already left out the
+/// calls whose temporary key no exchange issued (see
+/// [`Batch::settle_held`](crate::ingest::Batch::settle_held)); what goes
+/// here is what ingest keeps for itself and no session used (key-issuing
+/// calls of other roles, web-identity calls whose exchange is not in the
+/// input), with the strings only they used, before the tables are built.
 fn compact(batch: &mut crate::ingest::Batch, sessions: &mut [crate::model::Session]) {
     let ev = &batch.events;
     let mut keep: Vec<bool> = (0..ev.len())
