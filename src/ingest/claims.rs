@@ -70,7 +70,8 @@ impl Members for Map<String, Value> {
 /// building a `Map` of `Value`s for each (keys hashed with SipHash, every
 /// string copied) cost more than reading the line.
 pub struct Pairs<'a> {
-    /// Keys in byte order, each once.
+    /// Keys by length, then bytes, each once: a lookup's comparisons are
+    /// mostly decided by the length, without comparing bytes.
     sorted: Vec<(&'a str, Raw<'a>)>,
     json: String,
 }
@@ -83,7 +84,7 @@ impl<'a> Pairs<'a> {
     pub fn new(pairs: &'a [(Cow<'a, str>, Raw<'a>)]) -> Result<Option<Pairs<'a>>, String> {
         let mut sorted: Vec<(&'a str, Raw<'a>)> =
             pairs.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sorted.sort_unstable_by(|a, b| key_order(a.0, b.0));
         if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
             return Ok(None);
         }
@@ -119,19 +120,40 @@ impl<'a> Pairs<'a> {
 
     fn raw(&self, key: &str) -> Option<Raw<'a>> {
         self.sorted
-            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .binary_search_by(|(k, _)| key_order(k, key))
             .ok()
             .map(|i| self.sorted[i].1)
     }
 }
 
+/// The order of [`Pairs`]' keys: by length, then by bytes.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
 impl Members for Pairs<'_> {
     fn get(&self, key: &str) -> Option<Cow<'_, Value>> {
+        let text = self.raw(key)?.get();
+        let b = text.as_bytes();
+        // The usual shapes (`iss`, `sub`, `aud`, the times) without a
+        // parser: a string without escapes, and a small non-negative
+        // integer, which serde_json also holds as a `u64`.
+        match b.first()? {
+            b'"' if memchr::memchr(b'\\', b).is_none() => {
+                return Some(Cow::Owned(Value::String(
+                    text[1..text.len() - 1].to_string(),
+                )))
+            }
+            b'0'..=b'9' if b.len() <= 18 && b.iter().all(u8::is_ascii_digit) => {
+                if let Ok(n) = text.parse::<u64>() {
+                    return Some(Cow::Owned(Value::Number(n.into())));
+                }
+            }
+            _ => {}
+        }
         // Every value was parsed once already (in `new`, or by the scanner);
         // it cannot fail here.
-        serde_json::from_str(self.raw(key)?.get())
-            .ok()
-            .map(Cow::Owned)
+        serde_json::from_str(text).ok().map(Cow::Owned)
     }
 
     fn has(&self, key: &str) -> bool {
@@ -536,7 +558,7 @@ mod tests {
                         r#""repo:a/b:environment:prod""#, r#""""#, r#""a\"b\u00e9\n""#,
                         r#""refs/heads/main""#, r#""branch""#, r#""true""#, "true", "false",
                         "null", "0", "-0", "1.50", "1e3", "1700000000", "1.7e9",
-                        "18446744073709551616", r#"["x",1]"#, r#"["sts.amazonaws.com"]"#,
+                        "999999999999999999", "18446744073709551616", r#"["x",1]"#, r#"["sts.amazonaws.com"]"#,
                         r#"{"k":[1,{"z":null}]}"#, r#""\ud83d\ude00""#,
                     ]),
                 ),
