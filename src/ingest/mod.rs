@@ -1047,16 +1047,18 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
         if obj.get(Key::WorkflowJob).is_some() {
             self.out.records += 1;
-            match pairs_to_map(obj) {
-                Ok(map) => match jobs::job_from_payload(&map) {
-                    Ok(mut job) => {
-                        job.file = self.ctx.file;
-                        job.record = record as u32;
-                        job.line = self.line as u32;
-                        self.out.jobs.push(job);
-                    }
-                    Err(e) => self.error(at, format!("workflow_job payload: {e}")),
-                },
+            let read = match jobs::job_from_members(&obj.pairs) {
+                Some(read) => Ok(read),
+                None => pairs_to_map(obj).map(|map| jobs::job_from_payload(&map)),
+            };
+            match read {
+                Ok(Ok(mut job)) => {
+                    job.file = self.ctx.file;
+                    job.record = record as u32;
+                    job.line = self.line as u32;
+                    self.out.jobs.push(job);
+                }
+                Ok(Err(e)) => self.error(at, format!("workflow_job payload: {e}")),
                 Err(e) => self.error(at, e),
             }
             return;

@@ -39,6 +39,9 @@ pub struct Scanner<'a> {
     text: &'a str,
     pos: usize,
     depth: u32,
+    /// A number with an exponent, or hundreds of digits, was passed: one
+    /// that may not fit an `f64` (serde_json refuses those in a `Value`).
+    pub large_numbers: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -47,6 +50,7 @@ impl<'a> Scanner<'a> {
             text,
             pos: 0,
             depth: 0,
+            large_numbers: false,
         }
     }
 
@@ -155,6 +159,7 @@ impl<'a> Scanner<'a> {
             }
         }
         if let Some(b'e' | b'E') = b.get(i) {
+            self.large_numbers = true;
             i += 1;
             if let Some(b'+' | b'-') = b.get(i) {
                 i += 1;
@@ -163,6 +168,8 @@ impl<'a> Scanner<'a> {
                 return Err(GiveUp);
             }
         }
+        // Without an exponent, 300 digits stay below f64's largest value.
+        self.large_numbers |= i - self.pos > 300;
         self.pos = i;
         Ok(())
     }
