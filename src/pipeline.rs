@@ -14,14 +14,30 @@ use crate::model::{
 use crate::policy::Policy;
 
 /// Stage timings on stderr when `ROLECALL_TIMINGS` is set (for profiling;
-/// the benchmark measures the whole process).
-struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+/// the benchmark measures the whole process): wall time, and where the
+/// system says (Linux), the CPU time of all threads, whose ratio to the
+/// wall time tells how many cores a stage kept busy.
+struct Timings(Option<std::cell::Cell<(std::time::Instant, Option<f64>)>>);
+
+/// The process's CPU time so far (user and system, all threads), in
+/// seconds, from `/proc/self/stat`; `None` where there is no such file.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields count from the
+    // parenthesis that closes it. utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // The kernel reports in USER_HZ, 100 on every Linux architecture.
+    Some((utime + stime) / 100.0)
+}
 
 impl Timings {
     fn from_env() -> Self {
         Timings(
             std::env::var_os("ROLECALL_TIMINGS")
-                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+                .map(|_| std::cell::Cell::new((std::time::Instant::now(), process_cpu_seconds()))),
         )
     }
 
@@ -33,12 +49,17 @@ impl Timings {
 
     fn mark(&self, stage: &str) {
         if let Some(start) = &self.0 {
+            let (then, cpu_then) = start.get();
             let now = std::time::Instant::now();
-            eprintln!(
-                "rolecall: {stage}: {:.3} s",
-                (now - start.get()).as_secs_f64()
-            );
-            start.set(now);
+            let cpu_now = process_cpu_seconds();
+            let wall = (now - then).as_secs_f64();
+            match (cpu_then, cpu_now) {
+                (Some(a), Some(b)) => {
+                    eprintln!("rolecall: {stage}: {wall:.3} s ({:.2} s CPU)", b - a)
+                }
+                _ => eprintln!("rolecall: {stage}: {wall:.3} s"),
+            }
+            start.set((now, cpu_now));
         }
     }
 }
