@@ -578,6 +578,28 @@ impl FieldError {
     }
 }
 
+/// Whether `b` holds a backslash. Record fields are mostly short (ids,
+/// regions, actions, addresses): eight bytes a step, inline, beats a call
+/// into `memchr` there (measured: the call was 3% of a scan).
+#[inline]
+fn has_backslash(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word) ^ BACKSLASHES;
+        // A zero byte in `x` (a backslash in the chunk) sets its high bit
+        // here; no other byte can.
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'\\')
+}
+
 /// A string value, borrowed when it has no escapes.
 pub fn as_str<'de>(raw: Raw<'de>, field: &str) -> Result<Cow<'de, str>, FieldError> {
     let s = raw.get();
@@ -586,7 +608,7 @@ pub fn as_str<'de>(raw: Raw<'de>, field: &str) -> Result<Cow<'de, str>, FieldErr
         return Err(FieldError::wrong_type(field, "a string", raw));
     }
     let inner = &s[1..s.len() - 1];
-    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+    if !has_backslash(inner.as_bytes()) {
         return Ok(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(s)
@@ -712,6 +734,18 @@ pub fn clip(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn has_backslash_agrees_with_a_byte_search(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b'\\', b'a', 0u8, 0x5d, 0x5b, 0xdc, 0x80, 0xff]),
+                0..40,
+            )
+        ) {
+            proptest::prop_assert_eq!(super::has_backslash(&bytes), bytes.contains(&b'\\'));
+        }
+    }
+
     use super::*;
 
     fn raw(s: &str) -> Raw<'_> {
