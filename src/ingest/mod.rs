@@ -43,7 +43,7 @@ use self::discover::{discover, InputFile};
 use self::json::{as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj, Raw};
 use self::jwt::{looks_like_jwt, Jwks};
 use crate::error::{InputError, Location};
-use crate::model::events::EventStore;
+use crate::model::events::{EventStore, HeldCalls};
 use crate::model::records::{Assumption, FederatedCredential, JobRecord, TokenClaims};
 use crate::model::time::Micros;
 use crate::model::SkippedFile;
@@ -137,7 +137,7 @@ pub struct Batch {
     /// temporary key, one store per part read, until
     /// [`settle_held`](Batch::settle_held) keeps those whose key an
     /// exchange issued.
-    pub held: Vec<EventStore>,
+    pub held: Vec<HeldCalls>,
     /// The first and last event time read, kept or not.
     pub event_span: Option<(Micros, Micros)>,
 }
@@ -160,7 +160,7 @@ impl Batch {
                 // input issued their key): held apart, their strings never
                 // reach the merged store's string table.
                 if self.held.is_empty() {
-                    self.held.push(EventStore::default());
+                    self.held.push(HeldCalls::default());
                 }
                 if let Some(held) = self.held.last_mut() {
                     held.push(row);
@@ -176,8 +176,8 @@ impl Batch {
     /// Moves the held calls whose key an exchange in the input issued into
     /// the store, after every other event (a session's calls are ordered
     /// by time and position, not by index), and counts the rest as not
-    /// kept. Each part is filtered on the pool; only the calls kept have
-    /// their strings merged.
+    /// kept. Parts are sorted out on the pool; only the calls kept have
+    /// their strings interned.
     pub fn settle_held(&mut self) {
         if self.held.is_empty() {
             return;
@@ -188,32 +188,18 @@ impl Batch {
             .filter_map(|a| a.access_key_id.as_deref())
             .collect();
         let held = std::mem::take(&mut self.held);
-        let parts: Vec<(EventStore, usize)> = held
-            .into_par_iter()
+        let kept: Vec<Vec<usize>> = held
+            .par_iter()
             .map(|part| {
-                // One answer per distinct key, not per call.
-                let mut answer: Vec<Option<bool>> = vec![None; part.strings.len() + 1];
-                let keep: Vec<bool> = part
-                    .access_key
-                    .iter()
-                    .map(|&k| {
-                        *answer[k.0 as usize]
-                            .get_or_insert_with(|| part.str(k).is_some_and(|k| issued.contains(k)))
-                    })
-                    .collect();
-                let dropped = keep.iter().filter(|k| !**k).count();
-                let kept = if dropped == 0 {
-                    part
-                } else {
-                    part.retain(&keep).0
-                };
-                (kept, dropped)
+                (0..part.len())
+                    .filter(|&i| part.access_key(i).is_some_and(|k| issued.contains(k)))
+                    .collect()
             })
             .collect();
-        for (kept, dropped) in parts {
-            self.events_elided += dropped as u64;
-            if !kept.is_empty() {
-                self.events.append(kept);
+        for (part, kept) in held.iter().zip(kept) {
+            self.events_elided += (part.len() - kept.len()) as u64;
+            for i in kept {
+                self.events.push(&part.row(i));
             }
         }
     }

@@ -283,9 +283,122 @@ impl EventStore {
     }
 }
 
+/// Calls held until the input's exchanges are known (see
+/// `ingest::Batch::settle_held`): most are other roles' calls and are
+/// dropped then. Their values that are nearly always distinct (key, session
+/// ARN, address) sit back to back, not interned: a string table entry per
+/// value would cost more, in time and room, than the value, for a row that
+/// is likely thrown away. The rest is interned as in the store.
+#[derive(Debug, Default, Clone)]
+pub struct HeldCalls {
+    /// The rows without their distinct values.
+    rest: EventStore,
+    access_key: StrColumn,
+    principal_arn: StrColumn,
+    source_ip: StrColumn,
+}
+
+impl HeldCalls {
+    pub fn len(&self) -> usize {
+        self.rest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Holds one call. The three distinct values are absent or not empty
+    /// (CloudTrail's reader treats empty ones as absent), so an empty
+    /// string stands for absent.
+    pub fn push(&mut self, row: &EventRow<'_>) {
+        self.rest.push(&EventRow {
+            access_key: None,
+            principal_arn: None,
+            source_ip: None,
+            ..row.clone()
+        });
+        self.access_key.push(row.access_key.unwrap_or(""));
+        self.principal_arn.push(row.principal_arn.unwrap_or(""));
+        self.source_ip.push(row.source_ip.unwrap_or(""));
+    }
+
+    /// The key of call `i`.
+    pub fn access_key(&self, i: usize) -> Option<&str> {
+        let key = self.access_key.get(i);
+        (!key.is_empty()).then_some(key)
+    }
+
+    /// Call `i` as it was pushed.
+    pub fn row(&self, i: usize) -> EventRow<'_> {
+        fn present(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
+        EventRow {
+            access_key: present(self.access_key.get(i)),
+            principal_arn: present(self.principal_arn.get(i)),
+            source_ip: present(self.source_ip.get(i)),
+            ..self.rest.row(i)
+        }
+    }
+
+    /// Gives back the room kept for growth: held calls wait for the whole
+    /// input.
+    pub fn shrink_to_fit(&mut self) {
+        self.rest.shrink_to_fit();
+        self.access_key.shrink_to_fit();
+        self.principal_arn.shrink_to_fit();
+        self.source_ip.shrink_to_fit();
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.rest.heap_bytes()
+            + self.access_key.heap_bytes()
+            + self.principal_arn.heap_bytes()
+            + self.source_ip.heap_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_calls_give_back_each_row_as_pushed() {
+        let rows = [
+            EventRow {
+                time: Some(7),
+                cloud: "aws",
+                account: Some("111111111111"),
+                action: Some("GetObject"),
+                access_key: Some("ASIAONE"),
+                principal_arn: Some("arn:aws:sts::1:assumed-role/r/s"),
+                source_ip: Some("10.0.0.1"),
+                user_agent: Some(""),
+                event_id: Some("e1"),
+                read_only: Some(true),
+                file: 3,
+                record: 4,
+                line: 5,
+                ..EventRow::default()
+            },
+            EventRow {
+                cloud: "aws",
+                access_key: Some("ASIATWO"),
+                via_service: true,
+                ..EventRow::default()
+            },
+        ];
+        let mut held = HeldCalls::default();
+        for r in &rows {
+            held.push(r);
+        }
+        held.shrink_to_fit();
+        assert_eq!(held.len(), 2);
+        assert_eq!(held.access_key(1), Some("ASIATWO"));
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(format!("{:?}", held.row(i)), format!("{r:?}"));
+        }
+    }
 
     #[test]
     fn retain_keeps_marked_rows_with_their_values_and_drops_their_strings() {
