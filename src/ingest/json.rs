@@ -543,25 +543,30 @@ pub fn kind_of(raw: Raw<'_>) -> &'static str {
     }
 }
 
-/// A field with the wrong type or an unusable value.
+/// A field with the wrong type or an unusable value. Boxed: every field
+/// read returns a `Result` with it, and a record reads a few dozen, so the
+/// error path's size is copied on the path that succeeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
+pub struct FieldError(Box<FieldErrorParts>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldErrorParts {
+    field: String,
+    reason: String,
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` {}", self.field, self.reason)
+        write!(f, "`{}` {}", self.0.field, self.0.reason)
     }
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
-        FieldError {
+        FieldError(Box::new(FieldErrorParts {
             field: field.into(),
             reason: reason.into(),
-        }
+        }))
     }
 
     pub fn wrong_type(field: &str, expected: &str, raw: Raw<'_>) -> FieldError {
@@ -573,7 +578,7 @@ impl FieldError {
 
     /// Prefixes the field path with its parent (`userIdentity.arn`).
     pub fn within(mut self, parent: &str) -> FieldError {
-        self.field = format!("{parent}.{}", self.field);
+        self.0.field = format!("{parent}.{}", self.0.field);
         self
     }
 }
