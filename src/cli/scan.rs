@@ -152,11 +152,15 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
             (cfg, outcome)
         }
     };
-    let report = outcome.report;
+    // The process ends once the findings are written: freeing a large
+    // run's tables and strings one by one would only cost time (1.3% of
+    // the CPU at 1M records, on the main thread, after everything else).
+    let outcome = std::mem::ManuallyDrop::new(outcome);
+    let report = &outcome.report;
     print_input_errors(&report.summary);
     let user: Vec<_> = cfg.queries[crate::detect::sql::BUILTIN_SOURCES.len()..].to_vec();
     let cx = Context::new(
-        &report,
+        report,
         crate::detect::catalogue(&user),
         args.input.policy.as_deref(),
     );
@@ -192,7 +196,7 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
             path.display()
         );
     }
-    let exit = exit_for(&report, args.fail_on, args.input.strict);
+    let exit = exit_for(report, args.fail_on, args.input.strict);
     if exit == Exit::Error {
         eprintln!(
             "rolecall: error: {} input errors and --strict is set",
