@@ -269,7 +269,7 @@ pub fn correlate(
             si => sessions[si as usize].activity.push(ei),
         }
     }
-    for s in &mut sessions {
+    let finish = |s: &mut Session| {
         summarize_activity(s, events);
         if assumptions[s.assumption].cloud == "gcp" {
             // The service account the principal impersonated is the role.
@@ -285,6 +285,12 @@ pub fn correlate(
                 s.role_arn = impersonated;
             }
         }
+    };
+    // Each session's calls are sorted and summed on their own.
+    if sessions.len() < federation::PARALLEL_FROM {
+        sessions.iter_mut().for_each(finish);
+    } else {
+        sessions.par_iter_mut().for_each(finish);
     }
     Correlated {
         matches,
