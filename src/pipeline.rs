@@ -261,8 +261,9 @@ pub fn run_from_parquet(
     })
 }
 
-/// Keeps only the events the joins found a use for: the exchanges, the
-/// sessions' calls, and other clouds' events. Ingest already left out the
+/// Keeps only the events the joins found a use for (the exchanges, the
+/// sessions' calls, and other clouds' events) when that frees at least a
+/// quarter of the store. Ingest already left out the
 /// calls whose temporary key no exchange issued (see
 /// [`Batch::settle_held`](crate::ingest::Batch::settle_held)); what goes
 /// here is what ingest keeps for itself and no session used (key-issuing
