@@ -140,6 +140,12 @@ fn raw_time(raw: Option<Raw<'_>>, key: &str) -> Result<Option<i64>, FieldError> 
 pub fn job_from_members(
     members: &[(Cow<'_, str>, Raw<'_>)],
 ) -> Option<Result<JobRecord, FieldError>> {
+    // Repeats are looked for pair by pair: a payload has a handful of
+    // members, and a hostile one with thousands goes to the tree, which
+    // takes them in linear time.
+    if members.len() > 64 {
+        return None;
+    }
     let (mut action, mut job, mut repository) = (None, None, None);
     for (i, (key, value)) in members.iter().enumerate() {
         if matches!(key, Cow::Owned(_)) || members[..i].iter().any(|(k, _)| k == key) {
@@ -310,6 +316,10 @@ mod tests {
             r#"{"workflow_job":{"run_id":1},"repository":{"full_name":"a","full_name":"b"}}"#,
             r#"{"workflow_job":{"run_id":1},"workflow_job":{"run_id":2},"repository":{"full_name":"o/r"}}"#,
             r#"{"workflow_job":{"run_id":1}}"#.replace("1", &"9".repeat(301)).as_str(),
+            &format!(
+                r#"{{"workflow_job":{{"run_id":1}}{}}}"#,
+                (0..65).map(|i| format!(r#","k{i}":0"#)).collect::<String>()
+            ),
         ] {
             assert!(job_from_members(&members(text)).is_none(), "{text}");
         }
