@@ -407,6 +407,7 @@ pub fn claims_from_json(text: &str) -> Result<TokenClaims, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::scanner::members_of;
     use serde_json::json;
 
     fn claims(v: Value) -> TokenClaims {
@@ -488,19 +489,9 @@ mod tests {
         assert_eq!(c.audiences, vec!["sts.amazonaws.com"]);
     }
 
-    /// A JSON object's members as the record path hands them over.
-    fn pairs(text: &str) -> Vec<(Cow<'_, str>, Raw<'_>)> {
-        serde_json::from_str::<crate::ingest::scanner::PairList<'_>>(text)
-            .unwrap()
-            .0
-            .into_iter()
-            .map(|(k, v)| (k, Raw::from_parsed(v)))
-            .collect()
-    }
-
     /// Reads `text` both ways and says what differs, if anything.
     fn borrowed_and_mapped_differ(text: &str) -> Option<String> {
-        let pairs = pairs(text);
+        let pairs = members_of(text);
         let map: Map<String, Value> = serde_json::from_str(text).ok()?;
         let mapped = format!("{:?}", claims_from_map(&map));
         let borrowed = match Pairs::new(&pairs) {
@@ -531,9 +522,9 @@ mod tests {
 
     #[test]
     fn borrowed_members_leave_repeats_and_unreadable_values_to_the_map() {
-        let p = pairs(r#"{"iss":"i","sub":"a","sub":"b"}"#);
+        let p = members_of(r#"{"iss":"i","sub":"a","sub":"b"}"#);
         assert!(matches!(Pairs::new(&p), Ok(None)));
-        let p = pairs(r#"{"iss":"i","sub":"s","exp":1e999}"#);
+        let p = members_of(r#"{"iss":"i","sub":"s","exp":1e999}"#);
         let err = Pairs::new(&p)
             .err()
             .expect("1e999 does not fit a map value");

@@ -239,6 +239,7 @@ pub fn job_from_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::scanner::members_of;
 
     #[test]
     fn reads_a_completed_job() {
@@ -257,20 +258,10 @@ mod tests {
         assert_eq!(j.labels, vec!["ubuntu-latest"]);
     }
 
-    /// A JSON object's members as the record path hands them over.
-    fn members(text: &str) -> Vec<(Cow<'_, str>, Raw<'_>)> {
-        serde_json::from_str::<crate::ingest::scanner::PairList<'_>>(text)
-            .unwrap()
-            .0
-            .into_iter()
-            .map(|(k, v)| (k, Raw::from_parsed(v)))
-            .collect()
-    }
-
     /// Reads `text` both ways: `None` when they agree (or the members
     /// leave it to the tree), else what differs.
     fn members_and_tree_differ(text: &str) -> Option<String> {
-        let pairs = members(text);
+        let pairs = members_of(text);
         let fast = job_from_members(&pairs)?;
         let tree = match serde_json::from_str::<Map<String, Value>>(text) {
             Ok(map) => format!("{:?}", job_from_payload(&map)),
@@ -284,7 +275,7 @@ mod tests {
     fn members_read_the_usual_payload_like_the_tree() {
         let usual = r#"{"action":"completed","workflow_job":{"id":99483256890,"run_id":9948325689,"workflow_name":"deploy","head_branch":"main","run_attempt":1,"html_url":"https://github.com/acme/s/actions/runs/9/job/9","status":"completed","conclusion":"success","started_at":"2025-05-14T00:00:33Z","completed_at":"2025-05-14T00:06:03Z","name":"deploy","steps":[],"labels":["ubuntu-latest"],"runner_id":90,"runner_name":"GitHub Actions 910"},"repository":{"id":702345678,"full_name":"acme/service-036","private":true},"sender":{"login":"dev-alice"}}"#;
         assert!(
-            job_from_members(&members(usual)).is_some(),
+            job_from_members(&members_of(usual)).is_some(),
             "the usual shape takes the fast path"
         );
         assert_eq!(members_and_tree_differ(usual), None);
@@ -321,7 +312,7 @@ mod tests {
                 (0..65).map(|i| format!(r#","k{i}":0"#)).collect::<String>()
             ),
         ] {
-            assert!(job_from_members(&members(text)).is_none(), "{text}");
+            assert!(job_from_members(&members_of(text)).is_none(), "{text}");
         }
     }
 

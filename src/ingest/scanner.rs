@@ -514,6 +514,18 @@ impl<'de> serde::Deserialize<'de> for PairList<'de> {
     }
 }
 
+/// A JSON object's members as the record path hands them over, for the
+/// tests that hold a members reading to its `serde_json` tree.
+#[cfg(test)]
+pub(super) fn members_of(text: &str) -> Vec<(Cow<'_, str>, Raw<'_>)> {
+    serde_json::from_str::<PairList<'_>>(text)
+        .unwrap()
+        .0
+        .into_iter()
+        .map(|(k, v)| (k, Raw::from_parsed(v)))
+        .collect()
+}
+
 /// Reads `text` as a document both ways, with the scanner and with
 /// serde_json, and says how the two differ, if they do. The scanner may give
 /// up where serde_json reads on; but when it reads a document, serde_json
