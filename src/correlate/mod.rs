@@ -303,14 +303,7 @@ pub fn correlate(
 
 /// Orders a session's calls and computes its activity figures.
 fn summarize_activity(s: &mut Session, events: &EventStore) {
-    s.activity.sort_by_key(|&i| {
-        (
-            events.time[i],
-            events.file[i],
-            events.line[i],
-            events.record[i],
-        )
-    });
+    s.activity.sort_by_key(|&i| events.time_order(i));
     s.calls = s.activity.len();
     let mut ips = Vec::new();
     let mut services = Vec::new();

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::json::{as_str, value_text, FieldError, Raw};
+use super::json::{as_str, has_backslash, value_text, FieldError, Raw};
 use crate::model::records::TokenClaims;
 use crate::model::refs::normalize_ref;
 use crate::model::subject::{
@@ -102,7 +102,7 @@ impl<'a> Pairs<'a> {
             json.push(b':');
             let text = v.get();
             let plain = match text.as_bytes().first() {
-                Some(b'"') => memchr::memchr(b'\\', text.as_bytes()).is_none(),
+                Some(b'"') => !has_backslash(text.as_bytes()),
                 _ => matches!(text, "true" | "false" | "null"),
             };
             if plain {
@@ -139,7 +139,7 @@ impl Members for Pairs<'_> {
         // parser: a string without escapes, and a small non-negative
         // integer, which serde_json also holds as a `u64`.
         match b.first()? {
-            b'"' if memchr::memchr(b'\\', b).is_none() => {
+            b'"' if !has_backslash(b) => {
                 return Some(Cow::Owned(Value::String(
                     text[1..text.len() - 1].to_string(),
                 )))

@@ -587,7 +587,7 @@ impl FieldError {
 /// regions, actions, addresses): eight bytes a step, inline, beats a call
 /// into `memchr` there (measured: the call was 3% of a scan).
 #[inline]
-fn has_backslash(b: &[u8]) -> bool {
+pub(super) fn has_backslash(b: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);

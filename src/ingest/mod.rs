@@ -75,7 +75,12 @@ pub struct IngestOptions {
 /// service events (no key) and long-term IAM user keys (`AKIA`), typically
 /// the larger part of a trail.
 pub fn may_be_session_call(row: &crate::model::EventRow<'_>) -> bool {
-    kept_for_itself(row) || row.access_key.is_some_and(|k| !k.starts_with("AKIA"))
+    kept_for_itself(row) || has_temporary_key(row)
+}
+
+/// A key that is not a long-term IAM user's (`AKIA`): a role session's.
+fn has_temporary_key(row: &crate::model::EventRow<'_>) -> bool {
+    row.access_key.is_some_and(|k| !k.starts_with("AKIA"))
 }
 
 /// Whether an event is kept whatever the rest of the input holds: another
@@ -155,7 +160,7 @@ impl Batch {
             widen(&mut self.event_span, t);
         }
         if elide && !kept_for_itself(row) {
-            if may_be_session_call(row) {
+            if has_temporary_key(row) {
                 // Most such calls are other roles' (no exchange in the
                 // input issued their key): held apart, their strings never
                 // reach the merged store's string table.

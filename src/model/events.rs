@@ -231,6 +231,12 @@ impl EventStore {
         (out, map)
     }
 
+    /// Row `i`'s place in time order: by time, then where it was read
+    /// (file, line, record), so that rows of one instant keep their order.
+    pub fn time_order(&self, i: usize) -> (Micros, u32, u32, u32) {
+        (self.time[i], self.file[i], self.line[i], self.record[i])
+    }
+
     pub fn str(&self, sym: Sym) -> Option<&str> {
         self.strings.opt(sym)
     }

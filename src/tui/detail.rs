@@ -528,7 +528,7 @@ pub fn finding(data: &Data, fi: usize, width: usize) -> Vec<Line> {
     let mut rows: Vec<usize> = (0..ev.len())
         .filter(|&i| ev.event_id_of(i).is_some_and(|id| wanted.contains(id)))
         .collect();
-    rows.sort_by_key(|&i| (ev.time[i], ev.file[i], ev.line[i], ev.record[i]));
+    rows.sort_by_key(|&i| ev.time_order(i));
     for i in rows {
         out.push(call_line(ev, i, None, true, false, width));
     }
