@@ -142,9 +142,16 @@ pub fn correlate(
     jobs: &[crate::model::JobRecord],
     skew: Micros,
 ) -> Correlated {
-    let matches = federation::match_claims(assumptions, claims, skew);
-    let runs = runs::build_runs(jobs);
-    let run_index = runs::index_runs(&runs);
+    // Both are partly sequential (an index, a walk in order); side by side
+    // they keep both cores busy (1M benchmark: 11-20 ms and 8 ms alone).
+    let (matches, (runs, run_index)) = rayon::join(
+        || federation::match_claims(assumptions, claims, skew),
+        || {
+            let runs = runs::build_runs(jobs);
+            let index = runs::index_runs(&runs);
+            (runs, index)
+        },
+    );
 
     // Each exchange becomes its session on its own; hundreds of thousands
     // of them are spread over the pool (in order).

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use serde_json::{Map, Value};
 
 use self::sql::{cell_value, QueryDef, SessionFields};
@@ -341,7 +342,9 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
     issuers_with_claims.sort();
     issuers_with_claims.dedup();
     // The per-session facts and the sessions table, the activity table, and
-    // the small tables are independent: built side by side.
+    // each of the small tables are independent: built side by side, the
+    // small ones as separate tasks so that whichever core is free takes
+    // them (1M benchmark: 25, 29 and 23 ms for the three groups).
     let ((derived, log, sessions), (activity, rest)) = rayon::join(
         || {
             let mut log = UncheckedLog::default();
@@ -369,22 +372,27 @@ pub fn evaluate(input: &Input<'_>, policy: &Policy) -> Evaluation {
             rayon::join(
                 || tables::activity_frame(input.sessions, input.assumptions, policy, input.events),
                 || {
-                    [
-                        ("sensitive_actions", tables::sensitive_actions_frame(policy)),
-                        (
-                            "assumptions",
+                    let small: [(&str, &(dyn Fn() -> DataFrame + Sync)); 5] = [
+                        ("sensitive_actions", &|| {
+                            tables::sensitive_actions_frame(policy)
+                        }),
+                        ("assumptions", &|| {
                             base::assumptions_frame(
                                 input.assumptions,
                                 input.matches,
                                 input.claims,
                                 input.sessions,
                                 input.files,
-                            ),
-                        ),
-                        ("claims", base::claims_frame(input.claims, input.files)),
-                        ("jobs", base::jobs_frame(input.jobs, input.files)),
-                        ("runs", base::runs_frame(input.runs)),
-                    ]
+                            )
+                        }),
+                        ("claims", &|| base::claims_frame(input.claims, input.files)),
+                        ("jobs", &|| base::jobs_frame(input.jobs, input.files)),
+                        ("runs", &|| base::runs_frame(input.runs)),
+                    ];
+                    small
+                        .par_iter()
+                        .map(|(name, build)| (*name, build()))
+                        .collect::<Vec<_>>()
                 },
             )
         },
