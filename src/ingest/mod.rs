@@ -899,6 +899,15 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
         self.line = number;
         if t.starts_with('{') {
+            // The scanner reads a plain line in one pass (a job delivery's
+            // payload was otherwise walked twice); anything it leaves, a
+            // line with a record array or invalid JSON, serde_json reads
+            // and words the errors for.
+            let mut obj = Obj::default();
+            if scanner::line_document(t, &mut obj).is_ok() {
+                self.object(&obj, Location::Line(number), 0);
+                return;
+            }
             let mut de = serde_json::Deserializer::from_str(t);
             let result = self
                 .document(&mut de, Location::Line(number))

@@ -388,23 +388,7 @@ pub fn document<'de, S: ArraySink<'de>>(
                 };
                 s.array(|s, index| {
                     if s.next_byte() == Some(b'{') {
-                        scratch.clear();
-                        s.object(|s, key| {
-                            let known = key_of(key);
-                            let value = if known == Some(Key::UserIdentity) {
-                                // Read in passing rather than scanned again.
-                                if s.at_object() {
-                                    scan_identity(s, &mut scratch.identity)?
-                                } else {
-                                    scratch.identity = None;
-                                    s.value()?
-                                }
-                            } else {
-                                s.value()?
-                            };
-                            scratch.put_keyed(Cow::Borrowed(key), known, value);
-                            Ok(())
-                        })?;
+                        record_object(s, scratch, false)?;
                         sink.element(array, index, Ok(&*scratch));
                     } else {
                         // serde_json parses a number or string element (it
@@ -428,6 +412,44 @@ pub fn document<'de, S: ArraySink<'de>>(
             Ok(())
         }
     })?;
+    s.finish()
+}
+
+/// Reads one record object at the current position into `obj`, its
+/// `userIdentity` read in passing rather than scanned again. With
+/// `no_arrays`, a `Records`, `Events` or `QueryResultRows` key gives up,
+/// for a caller that streams no arrays (see [`line_document`]).
+fn record_object<'de>(s: &mut Scanner<'de>, obj: &mut Obj<'de>, no_arrays: bool) -> Scan {
+    obj.clear();
+    s.object(|s, key| {
+        let known = key_of(key);
+        let value = match known {
+            Some(Key::UserIdentity) if s.at_object() => scan_identity(s, &mut obj.identity)?,
+            Some(Key::UserIdentity) => {
+                obj.identity = None;
+                s.value()?
+            }
+            Some(Key::Records | Key::Events | Key::QueryResultRows) if no_arrays => {
+                return Err(GiveUp)
+            }
+            _ => s.value()?,
+        };
+        obj.put_keyed(Cow::Borrowed(key), known, value);
+        Ok(())
+    })
+}
+
+/// Reads one line of a line-delimited file (a CloudTrail record, a claim
+/// set, a webhook delivery) into `obj`, as [`DocumentSeed`] would read it
+/// when the line holds no record array. A line with one gives up before
+/// anything is read from it, so the caller simply reads it with
+/// serde_json, which streams the array.
+pub fn line_document<'de>(text: &'de str, obj: &mut Obj<'de>) -> Scan {
+    let mut s = Scanner::new(text);
+    if !s.at_object() {
+        return Err(GiveUp);
+    }
+    record_object(&mut s, obj, true)?;
     s.finish()
 }
 
@@ -558,6 +580,19 @@ pub fn disagreement(text: &str) -> Option<String> {
         Ok(Ok(())) => {}
     }
     slow.element(ArrayKind::Bare, u64::MAX, Ok(&obj));
+    // Read as a line: a line the line reader takes (it streams no arrays,
+    // so the document reader takes it too) must come out the same.
+    let mut line = Transcript::default();
+    let mut obj = Obj::default();
+    if line_document(text, &mut obj).is_ok() {
+        line.element(ArrayKind::Bare, u64::MAX, Ok(&obj));
+        if line != slow {
+            return Some(format!(
+                "as a line:  {:?}\nserde_json: {:?}",
+                line.0, slow.0
+            ));
+        }
+    }
     (fast != slow).then(|| format!("scanner:    {:?}\nserde_json: {:?}", fast.0, slow.0))
 }
 
@@ -851,6 +886,29 @@ mod tests {
             let mut obj = Obj::default();
             let mut scratch = Obj::default();
             assert!(document(&text, &mut obj, &mut scratch, &mut Transcript::default()).is_ok());
+        }
+    }
+
+    #[test]
+    fn line_document_reads_plain_lines_and_leaves_record_arrays_to_serde() {
+        let mut obj = Obj::default();
+        let line = r#"{"eventName":"GetObject","userIdentity":{"type":"AssumedRole","accessKeyId":"ASIAX"}}"#;
+        assert_eq!(line_document(line, &mut obj), Ok(()));
+        assert_eq!(
+            obj.get(Key::EventName).map(Raw::get),
+            Some(r#""GetObject""#)
+        );
+        assert!(obj.identity.is_some(), "identity read in passing");
+        assert_eq!(disagreement(line), None);
+        for text in [
+            r#"{"Records":[{"eventName":"A"}]}"#,
+            r#"{"eventName":"A","Events":[]}"#,
+            r#"{"QueryResultRows":[]}"#,
+            r#"[{"eventName":"A"}]"#,
+            r#"{"a":1} {"a":2}"#,
+            r#"{"a":1,}"#,
+        ] {
+            assert_eq!(line_document(text, &mut obj), Err(GiveUp), "{text}");
         }
     }
 
