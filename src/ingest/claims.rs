@@ -76,6 +76,18 @@ pub struct Pairs<'a> {
     json: String,
 }
 
+/// Writes a key as serde_json writes a string: quoted, and escaped only
+/// when it holds a quote, a backslash or a control character.
+fn write_key(json: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        json.push(b'"');
+        json.extend_from_slice(key.as_bytes());
+        json.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *json, key);
+    }
+}
+
 impl<'a> Pairs<'a> {
     /// `None` when a key repeats (the caller builds a map, which settles
     /// which value and position win); an error names a value serde_json
@@ -98,7 +110,7 @@ impl<'a> Pairs<'a> {
             if i > 0 {
                 json.push(b',');
             }
-            let _ = serde_json::to_writer(&mut json, k.as_ref());
+            write_key(&mut json, k);
             json.push(b':');
             let text = v.get();
             let plain = match text.as_bytes().first() {
@@ -543,6 +555,7 @@ mod tests {
                         "runner_environment", "project_path", "pipeline_id", "environment",
                         "oidc.circleci.com/vcs-ref", "organization_slug", "pipeline_slug",
                         "terraform_organization_name", "terraform_workspace_name", "x\\u00e9",
+                        "q\\\"k", "t\\tk",
                     ]),
                     proptest::sample::select(vec![
                         r#""https://token.actions.githubusercontent.com""#,
