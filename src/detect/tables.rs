@@ -546,11 +546,8 @@ pub fn activity_frame(
     ev: &EventStore,
 ) -> DataFrame {
     let total: usize = sessions.iter().map(|s| s.activity.len()).sum();
-    let mut key = Vec::with_capacity(total);
     let mut idx = Vec::with_capacity(total);
     let mut ip_allowed = Vec::with_capacity(total);
-    let mut cloud = Vec::with_capacity(total);
-    let mut account = Vec::with_capacity(total);
     for s in sessions {
         let a = &assumptions[s.assumption];
         let cidrs = s
@@ -560,9 +557,6 @@ pub fn activity_frame(
             .and_then(|r| r.source_cidrs.as_deref())
             .unwrap_or(&[]);
         for &i in &s.activity {
-            key.push(Some(s.key.as_str()));
-            cloud.push(Some(a.cloud.as_str()));
-            account.push(a.account.as_deref());
             idx.push(i);
             let ip = ev.str(ev.source_ip[i]);
             ip_allowed.push(match (ip, a.source_ip.as_deref()) {
@@ -572,18 +566,29 @@ pub fn activity_frame(
             });
         }
     }
-    let s = |col: &Vec<crate::model::Sym>| idx.iter().map(|&i| ev.str(col[i])).collect::<Vec<_>>();
+    // The session's values, once per session for all its calls.
+    let per_session = |value: for<'s> fn(&'s Session, &'s Assumption) -> Option<&'s str>| {
+        sessions
+            .iter()
+            .map(move |s| (value(s, &assumptions[s.assumption]), s.activity.len()))
+    };
+    fn column<'a>(
+        idx: &'a [usize],
+        col: &'a [crate::model::Sym],
+    ) -> impl ExactSizeIterator<Item = crate::model::Sym> + 'a {
+        idx.iter().map(move |&i| col[i])
+    }
     let mut b = FrameBuilder::new(total);
-    b.repeated_str("session_key", key)
+    b.repeated_str_runs("session_key", per_session(|s, _| Some(s.key.as_str())))
         .time("time", idx.iter().map(|&i| ev.time_of(i)))
         // The session's, so that activity partitions like its session.
-        .repeated_str("cloud", cloud)
-        .repeated_str("account", account)
-        .repeated_str("service", s(&ev.service))
-        .repeated_str("action", s(&ev.action))
-        .repeated_str("source_ip", s(&ev.source_ip))
-        .repeated_str("user_agent", s(&ev.user_agent))
-        .repeated_str("error_code", s(&ev.error_code))
+        .repeated_str_runs("cloud", per_session(|_, a| Some(a.cloud.as_str())))
+        .repeated_str_runs("account", per_session(|_, a| a.account.as_deref()))
+        .interned("service", &ev.strings, column(&idx, &ev.service))
+        .interned("action", &ev.strings, column(&idx, &ev.action))
+        .interned("source_ip", &ev.strings, column(&idx, &ev.source_ip))
+        .interned("user_agent", &ev.strings, column(&idx, &ev.user_agent))
+        .interned("error_code", &ev.strings, column(&idx, &ev.error_code))
         .str("event_id", idx.iter().map(|&i| ev.event_id_of(i)))
         .bool("read_only", idx.iter().map(|&i| ev.read_only_of(i)))
         .bool("via_service", idx.iter().map(|&i| Some(ev.via_service(i))))

@@ -11,7 +11,9 @@
 use polars::prelude::*;
 
 use super::events::EventStore;
+use super::interner::Interner;
 use super::records::{Assumption, ClaimsMatch, JobRecord, RunWindow, Session, TokenClaims};
+use super::Sym;
 
 /// Builds a frame column by column.
 pub struct FrameBuilder {
@@ -47,6 +49,30 @@ impl FrameBuilder {
         values: impl IntoIterator<Item = Option<&'a str>>,
     ) -> &mut Self {
         self.columns.push(repeated_str_column(name, values));
+        self
+    }
+
+    /// [`repeated_str`](Self::repeated_str) for values given as runs of
+    /// rows (a session's key over its calls): each run is looked up once.
+    pub fn repeated_str_runs<'a>(
+        &mut self,
+        name: &str,
+        runs: impl Iterator<Item = (Option<&'a str>, usize)>,
+    ) -> &mut Self {
+        self.columns.push(repeated_str_runs_column(name, runs));
+        self
+    }
+
+    /// [`repeated_str`](Self::repeated_str) for a column of the event
+    /// store: each distinct value is found by its symbol, an index, where
+    /// hashing its text per row was most of building the `activity` table.
+    pub fn interned(
+        &mut self,
+        name: &str,
+        strings: &Interner,
+        syms: impl ExactSizeIterator<Item = Sym>,
+    ) -> &mut Self {
+        self.columns.push(interned_column(name, strings, syms));
         self
     }
 
@@ -92,55 +118,120 @@ impl FrameBuilder {
     }
 }
 
+/// A string column of views (see [`FrameBuilder::repeated_str`]), each
+/// distinct value copied into the column's buffers once.
+struct ViewColumn {
+    buffers: Vec<polars_buffer::Buffer<u8>>,
+    current: Vec<u8>,
+    views: Vec<polars_arrow::array::View>,
+    validity: polars_arrow::bitmap::MutableBitmap,
+}
+
+impl ViewColumn {
+    fn with_capacity(rows: usize) -> Self {
+        ViewColumn {
+            buffers: Vec::new(),
+            current: Vec::new(),
+            views: Vec::with_capacity(rows),
+            validity: polars_arrow::bitmap::MutableBitmap::with_capacity(rows),
+        }
+    }
+
+    /// Stores a value (inline when short) and returns its view, for the
+    /// caller to push once per row that holds it.
+    fn store(&mut self, text: &str) -> polars_arrow::array::View {
+        use polars_arrow::array::View;
+        let bytes = text.as_bytes();
+        if bytes.len() <= View::MAX_INLINE_SIZE as usize {
+            return View::new_from_bytes(bytes, 0, 0);
+        }
+        // Views address a buffer with 32-bit offsets.
+        if self.current.len() + bytes.len() > u32::MAX as usize {
+            self.buffers.push(std::mem::take(&mut self.current).into());
+        }
+        let view =
+            View::new_from_bytes(bytes, self.buffers.len() as u32, self.current.len() as u32);
+        self.current.extend_from_slice(bytes);
+        view
+    }
+
+    fn push(&mut self, view: Option<polars_arrow::array::View>) {
+        self.views.push(view.unwrap_or_default());
+        self.validity.push(view.is_some());
+    }
+
+    fn finish(mut self, name: &str) -> Column {
+        use polars_arrow::array::Utf8ViewArray;
+        use polars_arrow::datatypes::ArrowDataType;
+        self.buffers.push(self.current.into());
+        let validity = (self.validity.unset_bits() > 0).then(|| self.validity.into());
+        // SAFETY: every view was made by `store` from a `&str` (valid UTF-8)
+        // over the bytes it copied, or is inline; the buffer index and
+        // offset it names are where `store` put them; validity has one bit
+        // per view. (Debug builds check the offsets in `new_unchecked`.)
+        let array = unsafe {
+            Utf8ViewArray::new_unchecked_unknown_md(
+                ArrowDataType::Utf8View,
+                self.views.into(),
+                self.buffers.into(),
+                validity,
+                None,
+            )
+        };
+        StringChunked::with_chunk(name.into(), array)
+            .into_series()
+            .into_column()
+    }
+}
+
 /// See [`FrameBuilder::repeated_str`].
 fn repeated_str_column<'a>(
     name: &str,
     values: impl IntoIterator<Item = Option<&'a str>>,
 ) -> Column {
-    use polars_arrow::array::{Utf8ViewArray, View};
-    use polars_arrow::bitmap::MutableBitmap;
-    use polars_arrow::datatypes::ArrowDataType;
-    use polars_buffer::Buffer;
+    repeated_str_runs_column(name, values.into_iter().map(|v| (v, 1)))
+}
 
-    let mut seen: hashbrown::HashMap<&str, View, foldhash::fast::FixedState> = Default::default();
-    let mut buffers: Vec<Buffer<u8>> = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    let mut views: Vec<View> = Vec::new();
-    let mut validity = MutableBitmap::new();
-    for v in values {
-        let Some(text) = v else {
-            views.push(View::default());
-            validity.push(false);
-            continue;
-        };
-        let view = *seen.entry(text).or_insert_with(|| {
-            let bytes = text.as_bytes();
-            if bytes.len() <= View::MAX_INLINE_SIZE as usize {
-                return View::new_from_bytes(bytes, 0, 0);
-            }
-            // Views address a buffer with 32-bit offsets.
-            if current.len() + bytes.len() > u32::MAX as usize {
-                buffers.push(std::mem::take(&mut current).into());
-            }
-            let view = View::new_from_bytes(bytes, buffers.len() as u32, current.len() as u32);
-            current.extend_from_slice(bytes);
-            view
-        });
-        views.push(view);
-        validity.push(true);
+/// See [`FrameBuilder::repeated_str_runs`].
+fn repeated_str_runs_column<'a>(
+    name: &str,
+    runs: impl Iterator<Item = (Option<&'a str>, usize)>,
+) -> Column {
+    let mut seen: hashbrown::HashMap<&str, polars_arrow::array::View, foldhash::fast::FixedState> =
+        Default::default();
+    let mut column = ViewColumn::with_capacity(runs.size_hint().0);
+    for (value, count) in runs {
+        let view = value.map(|text| *seen.entry(text).or_insert_with(|| column.store(text)));
+        for _ in 0..count {
+            column.push(view);
+        }
     }
-    buffers.push(current.into());
-    let validity = (validity.unset_bits() > 0).then(|| validity.into());
-    let array = Utf8ViewArray::try_new(
-        ArrowDataType::Utf8View,
-        views.into(),
-        buffers.into(),
-        validity,
-    )
-    .expect("views are built over the buffers they name, from valid UTF-8");
-    StringChunked::with_chunk(name.into(), array)
-        .into_series()
-        .into_column()
+    column.finish(name)
+}
+
+/// See [`FrameBuilder::interned`].
+fn interned_column(
+    name: &str,
+    strings: &Interner,
+    syms: impl ExactSizeIterator<Item = Sym>,
+) -> Column {
+    use polars_arrow::array::View;
+    // A value's view by its symbol; the all-zero view stands for "not yet
+    // stored" (an empty string's view is also all zero, and is rebuilt
+    // each time it comes, for nothing).
+    let mut stored = vec![View::default(); strings.len() + 1];
+    let mut column = ViewColumn::with_capacity(syms.len());
+    for sym in syms {
+        let view = strings.opt(sym).map(|text| {
+            let slot = &mut stored[sym.0 as usize];
+            if *slot == View::default() {
+                *slot = column.store(text);
+            }
+            *slot
+        });
+        column.push(view);
+    }
+    column.finish(name)
 }
 
 /// Every event, one row each.
@@ -149,24 +240,36 @@ pub fn events_frame(ev: &EventStore, files: &[String]) -> DataFrame {
     let s = |col: &Vec<super::Sym>| col.iter().map(|&x| ev.str(x)).collect::<Vec<_>>();
     let mut b = FrameBuilder::new(n);
     b.time("time", (0..n).map(|i| ev.time_of(i)))
-        .repeated_str("cloud", s(&ev.cloud))
-        .repeated_str("account", s(&ev.account))
-        .repeated_str("region", s(&ev.region))
-        .repeated_str("service", s(&ev.service))
-        .repeated_str("action", s(&ev.action))
-        .repeated_str("principal_type", s(&ev.principal_type))
-        .repeated_str("principal_arn", s(&ev.principal_arn))
-        .repeated_str("role_arn", s(&ev.role_arn))
-        .repeated_str("access_key_id", s(&ev.access_key))
-        .repeated_str("source_ip", s(&ev.source_ip))
-        .repeated_str("user_agent", s(&ev.user_agent))
-        .repeated_str("error_code", s(&ev.error_code))
+        .interned("cloud", &ev.strings, ev.cloud.iter().copied())
+        .interned("account", &ev.strings, ev.account.iter().copied())
+        .interned("region", &ev.strings, ev.region.iter().copied())
+        .interned("service", &ev.strings, ev.service.iter().copied())
+        .interned("action", &ev.strings, ev.action.iter().copied())
+        .interned(
+            "principal_type",
+            &ev.strings,
+            ev.principal_type.iter().copied(),
+        )
+        .interned(
+            "principal_arn",
+            &ev.strings,
+            ev.principal_arn.iter().copied(),
+        )
+        .interned("role_arn", &ev.strings, ev.role_arn.iter().copied())
+        .interned("access_key_id", &ev.strings, ev.access_key.iter().copied())
+        .interned("source_ip", &ev.strings, ev.source_ip.iter().copied())
+        .interned("user_agent", &ev.strings, ev.user_agent.iter().copied())
+        .interned("error_code", &ev.strings, ev.error_code.iter().copied())
         .str("event_id", (0..n).map(|i| ev.event_id_of(i)))
         .bool("read_only", (0..n).map(|i| ev.read_only_of(i)))
         .bool("via_service", (0..n).map(|i| Some(ev.via_service(i))))
-        .repeated_str("federated_provider", s(&ev.federated_provider))
+        .interned(
+            "federated_provider",
+            &ev.strings,
+            ev.federated_provider.iter().copied(),
+        )
         .str("issued_access_key_id", s(&ev.issued_key))
-        .repeated_str("resource", s(&ev.resource))
+        .interned("resource", &ev.strings, ev.resource.iter().copied())
         .repeated_str(
             "file",
             ev.file
@@ -405,6 +508,56 @@ mod tests {
             .collect()
             .unwrap();
         assert_eq!(out.height(), 3);
+    }
+
+    /// The bytes a view column keeps in its buffers.
+    fn stored_bytes(c: &Column) -> usize {
+        let arr = c.str().unwrap().downcast_iter().next().unwrap().clone();
+        arr.data_buffers().iter().map(|b| b.len()).sum()
+    }
+
+    #[test]
+    fn interned_and_run_columns_read_back_as_plain_columns() {
+        let long = "arn:aws:iam::111111111111:role/deploy-production";
+        let unicode = "ünïcödé-and-longer-than-12";
+        let values = [
+            Some(long),
+            None,
+            Some(""),
+            Some("s3"),
+            Some(long),
+            Some(unicode),
+            Some(""),
+        ];
+        let plain = Column::new("v".into(), values.to_vec());
+
+        let mut strings = Interner::new();
+        let syms: Vec<Sym> = values.iter().map(|v| strings.intern_opt(*v)).collect();
+        let interned = interned_column("v", &strings, syms.into_iter());
+        assert!(interned
+            .as_materialized_series()
+            .equals_missing(plain.as_materialized_series()));
+        assert_eq!(interned.null_count(), 1);
+        assert_eq!(stored_bytes(&interned), long.len() + unicode.len());
+
+        // Runs: each value over several rows, a repeated one stored once.
+        let runs = [
+            (Some(long), 2),
+            (None, 1),
+            (Some("s3"), 0),
+            (Some(long), 3),
+            (Some(unicode), 1),
+        ];
+        let expanded: Vec<Option<&str>> = runs
+            .iter()
+            .flat_map(|&(v, n)| std::iter::repeat_n(v, n))
+            .collect();
+        let ran = repeated_str_runs_column("v", runs.into_iter());
+        assert!(ran
+            .as_materialized_series()
+            .equals_missing(Column::new("v".into(), expanded).as_materialized_series()));
+        assert_eq!(ran.len(), 7);
+        assert_eq!(stored_bytes(&ran), long.len() + unicode.len());
     }
 
     #[test]
