@@ -136,9 +136,14 @@ fn raw_time(raw: Option<Raw<'_>>, key: &str) -> Result<Option<i64>, FieldError> 
 /// payload holds anything the tree would read differently or refuse (an
 /// escape, a number that may not fit an `f64`, a repeated key, text the
 /// scanner leaves to serde_json): the caller then builds the tree, which
-/// decides and words what happens.
+/// decides and words what happens. With `plain` (see [`Obj::plain`]) the
+/// members' texts are known to hold none of that and are not looked
+/// through again.
+///
+/// [`Obj::plain`]: super::json::Obj::plain
 pub fn job_from_members(
     members: &[(Cow<'_, str>, Raw<'_>)],
+    plain: bool,
 ) -> Option<Result<JobRecord, FieldError>> {
     // Repeats are looked for pair by pair: a payload has a handful of
     // members, and a hostile one with thousands goes to the tree, which
@@ -151,14 +156,16 @@ pub fn job_from_members(
         if matches!(key, Cow::Owned(_)) || members[..i].iter().any(|(k, _)| k == key) {
             return None;
         }
-        let text = value.get();
-        if memchr::memchr(b'\\', text.as_bytes()).is_some() {
-            return None;
-        }
-        let mut s = Scanner::new(text);
-        s.skip().and_then(|()| s.finish()).ok()?;
-        if s.large_numbers {
-            return None;
+        if !plain {
+            let text = value.get();
+            if memchr::memchr(b'\\', text.as_bytes()).is_some() {
+                return None;
+            }
+            let mut s = Scanner::new(text);
+            s.skip().and_then(|()| s.finish()).ok()?;
+            if s.large_numbers {
+                return None;
+            }
         }
         match key.as_ref() {
             "action" => action = Some(*value),
@@ -239,7 +246,8 @@ pub fn job_from_members(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::scanner::members_of;
+    use crate::ingest::json::Obj;
+    use crate::ingest::scanner::{line_document, members_of};
 
     #[test]
     fn reads_a_completed_job() {
@@ -260,9 +268,22 @@ mod tests {
 
     /// Reads `text` both ways: `None` when they agree (or the members
     /// leave it to the tree), else what differs.
+    /// Also reads it as a line of a file is read (members from the scanner,
+    /// [`Obj::plain`] set), which must agree the same way.
     fn members_and_tree_differ(text: &str) -> Option<String> {
+        let mut obj = Obj::default();
+        if line_document(text, &mut obj).is_ok() {
+            if let Some(fast) = job_from_members(&obj.pairs, obj.plain) {
+                if let Some(differ) = differs_from_tree(text, fast) {
+                    return Some(format!("as a line: {differ}"));
+                }
+            }
+        }
         let pairs = members_of(text);
-        let fast = job_from_members(&pairs)?;
+        differs_from_tree(text, job_from_members(&pairs, false)?)
+    }
+
+    fn differs_from_tree(text: &str, fast: Result<JobRecord, FieldError>) -> Option<String> {
         let tree = match serde_json::from_str::<Map<String, Value>>(text) {
             Ok(map) => format!("{:?}", job_from_payload(&map)),
             Err(e) => return Some(format!("members read what the tree refuses: {e}")),
@@ -275,9 +296,13 @@ mod tests {
     fn members_read_the_usual_payload_like_the_tree() {
         let usual = r#"{"action":"completed","workflow_job":{"id":99483256890,"run_id":9948325689,"workflow_name":"deploy","head_branch":"main","run_attempt":1,"html_url":"https://github.com/acme/s/actions/runs/9/job/9","status":"completed","conclusion":"success","started_at":"2025-05-14T00:00:33Z","completed_at":"2025-05-14T00:06:03Z","name":"deploy","steps":[],"labels":["ubuntu-latest"],"runner_id":90,"runner_name":"GitHub Actions 910"},"repository":{"id":702345678,"full_name":"acme/service-036","private":true},"sender":{"login":"dev-alice"}}"#;
         assert!(
-            job_from_members(&members_of(usual)).is_some(),
+            job_from_members(&members_of(usual), false).is_some(),
             "the usual shape takes the fast path"
         );
+        let mut obj = Obj::default();
+        line_document(usual, &mut obj).unwrap();
+        assert!(obj.plain, "and as a line, without a second look");
+        assert!(job_from_members(&obj.pairs, obj.plain).is_some());
         assert_eq!(members_and_tree_differ(usual), None);
         let cases = [
             // Types and renderings.
@@ -312,7 +337,14 @@ mod tests {
                 (0..65).map(|i| format!(r#","k{i}":0"#)).collect::<String>()
             ),
         ] {
-            assert!(job_from_members(&members_of(text)).is_none(), "{text}");
+            assert!(
+                job_from_members(&members_of(text), false).is_none(),
+                "{text}"
+            );
+            let mut obj = Obj::default();
+            if line_document(text, &mut obj).is_ok() {
+                assert!(job_from_members(&obj.pairs, obj.plain).is_none(), "{text}");
+            }
         }
     }
 

@@ -234,6 +234,10 @@ pub struct Obj<'de> {
     pub duplicate: Option<Key>,
     /// `userIdentity`'s fields, when the scanner read them in passing.
     pub identity: Option<Identity<'de>>,
+    /// The scanner read the whole object and met no escape and no number
+    /// that may not fit an `f64`: every member's text reads the same as
+    /// text, through the scanner or as a serde_json value.
+    pub plain: bool,
 }
 
 impl Default for Obj<'_> {
@@ -243,6 +247,7 @@ impl Default for Obj<'_> {
             slots: [None; KEY_COUNT],
             duplicate: None,
             identity: None,
+            plain: false,
         }
     }
 }
@@ -253,6 +258,7 @@ impl<'de> Obj<'de> {
         self.slots = [None; KEY_COUNT];
         self.duplicate = None;
         self.identity = None;
+        self.plain = false;
     }
 
     /// The value of a known key; JSON `null` counts as absent.

@@ -1047,7 +1047,7 @@ impl<'c, 'o> Parser<'c, 'o> {
         }
         if obj.get(Key::WorkflowJob).is_some() {
             self.out.records += 1;
-            let read = match jobs::job_from_members(&obj.pairs) {
+            let read = match jobs::job_from_members(&obj.pairs, obj.plain) {
                 Some(read) => Ok(read),
                 None => pairs_to_map(obj).map(|map| jobs::job_from_payload(&map)),
             };

@@ -42,6 +42,8 @@ pub struct Scanner<'a> {
     /// A number with an exponent, or hundreds of digits, was passed: one
     /// that may not fit an `f64` (serde_json refuses those in a `Value`).
     pub large_numbers: bool,
+    /// A string with an escape was passed.
+    pub escapes: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -51,6 +53,7 @@ impl<'a> Scanner<'a> {
             pos: 0,
             depth: 0,
             large_numbers: false,
+            escapes: false,
         }
     }
 
@@ -190,6 +193,7 @@ impl<'a> Scanner<'a> {
                 }
                 Some(b'\\') => {
                     escaped = true;
+                    self.escapes = true;
                     match b.get(i + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
                         Some(b'u') => {
@@ -454,14 +458,16 @@ fn record_object<'de>(s: &mut Scanner<'de>, obj: &mut Obj<'de>, no_arrays: bool)
 /// set, a webhook delivery) into `obj`, as [`DocumentSeed`] would read it
 /// when the line holds no record array. A line with one gives up before
 /// anything is read from it, so the caller simply reads it with
-/// serde_json, which streams the array.
+/// serde_json, which streams the array. Sets [`Obj::plain`].
 pub fn line_document<'de>(text: &'de str, obj: &mut Obj<'de>) -> Scan {
     let mut s = Scanner::new(text);
     if !s.at_object() {
         return Err(GiveUp);
     }
     record_object(&mut s, obj, true)?;
-    s.finish()
+    s.finish()?;
+    obj.plain = !s.escapes && !s.large_numbers;
+    Ok(())
 }
 
 /// The fields of one JSON object that a reader wants: `names[i]` lists the
