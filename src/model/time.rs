@@ -108,13 +108,20 @@ pub fn parse_expiration(s: &str) -> Option<Micros> {
     if let Some(t) = parse_timestamp(s) {
         return Some(t);
     }
+    // The two formats, read once: parse_from_str reads its format string
+    // again on every call, and every exchange carries an expiration.
+    static FORMATS: std::sync::LazyLock<[Vec<chrono::format::Item<'static>>; 2]> =
+        std::sync::LazyLock::new(|| {
+            ["%b %d, %Y, %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p"]
+                .map(|f| chrono::format::StrftimeItems::new(f).collect())
+        });
     let s = s.trim();
-    for fmt in ["%b %d, %Y, %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p"] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Utc.from_utc_datetime(&dt).timestamp_micros());
-        }
-    }
-    None
+    FORMATS.iter().find_map(|items| {
+        let mut parsed = chrono::format::Parsed::new();
+        chrono::format::parse(&mut parsed, s, items.iter()).ok()?;
+        let dt: NaiveDateTime = parsed.to_naive_datetime_with_offset(0).ok()?;
+        Some(Utc.from_utc_datetime(&dt).timestamp_micros())
+    })
 }
 
 /// Seconds since the epoch (JWT `iat`/`exp`) to micros, refusing values that
