@@ -101,8 +101,9 @@ impl<'a> Pairs<'a> {
             return Ok(None);
         }
         // The compact JSON serde_json would write for the map: keys escaped
-        // by serde_json; plain strings and literals are already written the
-        // way it writes them, anything else is parsed and written again.
+        // by serde_json; plain strings, small integers and literals are
+        // already written the way it writes them, anything else is parsed
+        // and written again.
         let mut json =
             Vec::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum());
         json.push(b'{');
@@ -115,6 +116,9 @@ impl<'a> Pairs<'a> {
             let text = v.get();
             let plain = match text.as_bytes().first() {
                 Some(b'"') => !has_backslash(text.as_bytes()),
+                // A non-negative integer (`iat`, `exp`): JSON has no leading
+                // zeros, so its digits are how serde_json writes the u64.
+                Some(b'0'..=b'9') => text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()),
                 _ => matches!(text, "true" | "false" | "null"),
             };
             if plain {
@@ -526,6 +530,8 @@ mod tests {
             r#"{"iss":"","sub":"s"}"#,
             r#"{"iss":"i","sub":7}"#,
             r#"{"iss":"i","sub":"s","\u00e9t\u00e9":"\ud83d\ude00","emoji":"\u2028 \/ \b"}"#,
+            // Integers at and past what is copied as written.
+            r#"{"iss":"i","sub":"s","a":0,"b":999999999999999999,"c":1000000000000000000,"d":18446744073709551616}"#,
         ];
         for text in cases {
             assert_eq!(borrowed_and_mapped_differ(text), None, "{text}");
