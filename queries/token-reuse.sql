@@ -21,6 +21,11 @@ SELECT token_key,
        ARRAY_AGG(DISTINCT source_ip) AS source_ips,
        ARRAY_AGG(event_id) AS event_ids
 FROM assumptions
-WHERE token_key IS NOT NULL AND source_ip IS NOT NULL
+-- Only the tokens seen from two addresses are aggregated in full.
+WHERE token_key IN (SELECT token_key
+                    FROM assumptions
+                    WHERE token_key IS NOT NULL AND source_ip IS NOT NULL
+                    GROUP BY token_key
+                    HAVING COUNT(DISTINCT source_ip) >= 2)
+  AND source_ip IS NOT NULL
 GROUP BY token_key
-HAVING COUNT(DISTINCT source_ip) >= 2
