@@ -102,13 +102,23 @@ pub struct TokenClaims {
     pub file: u32,
     pub record: u32,
     pub line: u32,
+    /// [`token_key`](Self::token_key), written once when first asked for:
+    /// the claims join, each session and two tables all need it.
+    #[serde(skip)]
+    pub token_key_memo: TokenKeyMemo,
 }
+
+/// See [`TokenClaims::token_key_memo`]; set only by
+/// [`TokenClaims::token_key`].
+#[derive(Debug, Clone, Default)]
+pub struct TokenKeyMemo(std::sync::OnceLock<String>);
 
 impl TokenClaims {
     /// The token's identity for replay detection: its `jti`, else issuer,
-    /// subject, audience and `iat` together.
-    pub fn token_key(&self) -> String {
-        match &self.jti {
+    /// subject, audience and `iat` together. Read once the claims are
+    /// complete (after ingest): it is not written again if they change.
+    pub fn token_key(&self) -> &str {
+        self.token_key_memo.0.get_or_init(|| match &self.jti {
             Some(jti) => format!("jti:{}|{jti}", self.issuer),
             None => format!(
                 "iss:{}|sub:{}|aud:{}|iat:{}",
@@ -117,7 +127,7 @@ impl TokenClaims {
                 self.audiences.join(","),
                 self.iat.map(|t| t.to_string()).unwrap_or_default()
             ),
-        }
+        })
     }
 }
 

@@ -295,7 +295,7 @@ pub fn assumptions_frame(
         session_of[s.assumption] = Some(s.key.as_str());
     }
     let a = assumptions;
-    let token_key: Vec<Option<String>> = matches
+    let token_key: Vec<Option<&str>> = matches
         .iter()
         .map(|m| m.claims.map(|c| claims[c].token_key()))
         .collect();
@@ -344,7 +344,7 @@ pub fn assumptions_frame(
             "claims_candidates",
             matches.iter().map(|m| Some(m.candidates as i64)),
         )
-        .string("token_key", token_key)
+        .str("token_key", token_key)
         .str(
             "jti",
             matches
@@ -404,7 +404,7 @@ pub fn claims_frame(claims: &[TokenClaims], files: &[String]) -> DataFrame {
         .bool("ref_protected", c.iter().map(|x| x.ref_protected))
         .bool("verified", c.iter().map(|x| x.verified))
         .bool("from_jwt", c.iter().map(|x| Some(x.from_jwt)))
-        .string("token_key", c.iter().map(|x| Some(x.token_key())))
+        .str("token_key", c.iter().map(|x| Some(x.token_key())))
         .str(
             "file",
             c.iter()
