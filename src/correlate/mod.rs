@@ -71,7 +71,7 @@ fn facts_from_claims(s: &mut Session, c: &TokenClaims) {
     s.runner_environment = c.runner_environment.clone();
     s.ref_protected = c.ref_protected;
     s.verified = c.verified;
-    s.token_key = Some(c.token_key());
+    s.token_key = Some(c.token_key().to_string());
 }
 
 /// Facts the exchange itself recorded (Vault's claim mappings).
@@ -192,13 +192,22 @@ pub fn correlate(
     };
     // Several exchanges without a key or event id would share a key; keep
     // keys unique so findings point at one session.
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    for s in &mut sessions {
-        let n = seen.entry(s.key.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            s.key = format!("{}#{}", s.key, n);
+    // (Counted by borrowed key, renamed after: cloning every key into the
+    // map cost more than the rest of the pass.)
+    let mut renames = Vec::new();
+    {
+        let mut seen: hashbrown::HashMap<&str, usize, foldhash::fast::FixedState> =
+            hashbrown::HashMap::with_capacity_and_hasher(sessions.len(), Default::default());
+        for (i, s) in sessions.iter().enumerate() {
+            let n = seen.entry(s.key.as_str()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                renames.push((i, format!("{}#{}", s.key, n)));
+            }
         }
+    }
+    for (i, key) in renames {
+        sessions[i].key = key;
     }
 
     // Key → session, through the interned access key column.
@@ -355,6 +364,20 @@ mod tests {
             event_id: Some(format!("ex-{key}")),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn sessions_sharing_a_key_are_numbered_in_input_order() {
+        let ev = EventStore::default();
+        let a = vec![
+            exchange("ASIASAME", 0),
+            exchange("ASIAOTHER", 0),
+            exchange("ASIASAME", 0),
+            exchange("ASIASAME", 0),
+        ];
+        let c = correlate(&ev, &a, &[], &[], 0);
+        let keys: Vec<&str> = c.sessions.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["ASIASAME", "ASIAOTHER", "ASIASAME#2", "ASIASAME#3"]);
     }
 
     #[test]
