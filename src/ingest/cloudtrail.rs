@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use super::json::{
     as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj, Raw,
 };
-use super::scanner::{fields, Scan, Scanner};
+use super::scanner::{fields, IdentityLayout, Scan, Scanner};
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
 use crate::model::secrets::redact_value;
@@ -122,7 +122,11 @@ pub struct Identity<'de> {
 /// `None` when something in it is for the text path in [`read_record`] to
 /// judge (a field given twice, a nested object of another type or written
 /// as a string).
-pub fn scan_identity<'de>(s: &mut Scanner<'de>, out: &mut Option<Identity<'de>>) -> Scan<Raw<'de>> {
+pub fn scan_identity<'de>(
+    s: &mut Scanner<'de>,
+    out: &mut Option<Identity<'de>>,
+    layout: Option<&mut IdentityLayout<'de>>,
+) -> Scan<Raw<'de>> {
     let Identity {
         user,
         context,
@@ -132,26 +136,36 @@ pub fn scan_identity<'de>(s: &mut Scanner<'de>, out: &mut Option<Identity<'de>>)
     let mut plain = true;
     // A nested object's value when it is an object; anything but `null`
     // otherwise leaves the identity to the text path.
-    let (raw, duplicate) = s.object_fields_by(user_identity_slot, user, |s, i| {
+    let (user_layout, mut context_layout, mut issuer_layout) = match layout {
+        Some(l) => (Some(&mut l.user), Some(&mut l.context), Some(&mut l.issuer)),
+        None => (None, None, None),
+    };
+    let (raw, duplicate) = s.object_fields_by(user_layout, user_identity_slot, user, |s, i| {
         if i != SESSION_CONTEXT_SLOT || !s.at_object() {
             let v = s.value()?;
             plain &= i != SESSION_CONTEXT_SLOT || v.is_null();
             return Ok(v);
         }
-        let (raw, duplicate) = s.object_fields(SESSION_CONTEXT, context, |s, j| {
-            if !s.at_object() {
-                let v = s.value()?;
-                plain &= v.is_null();
-                return Ok(v);
-            }
-            let (raw, duplicate) = if j == 0 {
-                s.object_fields_by(session_issuer_slot, issuer, |s, _| s.value())?
-            } else {
-                s.object_fields(WEB_ID_FEDERATION, federation, |s, _| s.value())?
-            };
-            plain &= duplicate.is_none();
-            Ok(raw)
-        })?;
+        let context_slot = |key: &str| SESSION_CONTEXT.iter().position(|n| n.contains(&key));
+        let context_layout = context_layout.as_deref_mut();
+        let (raw, duplicate) =
+            s.object_fields_by(context_layout, context_slot, context, |s, j| {
+                if !s.at_object() {
+                    let v = s.value()?;
+                    plain &= v.is_null();
+                    return Ok(v);
+                }
+                let (raw, duplicate) = if j == 0 {
+                    let issuer_layout = issuer_layout.as_deref_mut();
+                    s.object_fields_by(issuer_layout, session_issuer_slot, issuer, |s, _| {
+                        s.value()
+                    })?
+                } else {
+                    s.object_fields(WEB_ID_FEDERATION, federation, |s, _| s.value())?
+                };
+                plain &= duplicate.is_none();
+                Ok(raw)
+            })?;
         plain &= duplicate.is_none();
         Ok(raw)
     })?;
