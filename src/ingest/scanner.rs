@@ -10,6 +10,9 @@
 //! third of a scan's CPU time. This scanner walks the same text once,
 //! looks for the end of a string 16 bytes at a time, and hands out
 //! [`Raw`] slices that the typed accessors in [`json`](super::json) read.
+//! Records of one file list their keys in the same order, so a record's
+//! keys (and its identity's) are first compared with those of the record
+//! before, at the same place ([`Layout`]), before any search.
 //!
 //! It accepts a subset of what serde_json accepts: it stops ([`GiveUp`]) at
 //! anything invalid and also at what it does not handle (an escaped key,
