@@ -201,6 +201,10 @@ fn repeated_str_runs_column<'a>(
         Default::default();
     let mut column = ViewColumn::with_capacity(runs.size_hint().0);
     for (value, count) in runs {
+        // A session without calls has no rows: its key is not stored.
+        if count == 0 {
+            continue;
+        }
         let view = value.map(|text| *seen.entry(text).or_insert_with(|| column.store(text)));
         for _ in 0..count {
             column.push(view);
@@ -540,11 +544,13 @@ mod tests {
         assert_eq!(interned.null_count(), 1);
         assert_eq!(stored_bytes(&interned), long.len() + unicode.len());
 
-        // Runs: each value over several rows, a repeated one stored once.
+        // Runs: each value over several rows, a repeated one stored once,
+        // one over no rows not at all.
         let runs = [
             (Some(long), 2),
             (None, 1),
             (Some("s3"), 0),
+            (Some("a-session-key-without-calls"), 0),
             (Some(long), 3),
             (Some(unicode), 1),
         ];
