@@ -328,8 +328,7 @@ impl<'a> Scanner<'a> {
         out: &mut [Option<Raw<'a>>; N],
         read: impl FnMut(&mut Self, usize) -> Scan<Raw<'a>>,
     ) -> Scan<(Raw<'a>, Option<usize>)> {
-        let slot_of = |key: &str| names.iter().position(|n| n.contains(&key));
-        self.object_fields_by(None, slot_of, out, read)
+        self.object_fields_by(None, |key| slot_in(names, key), out, read)
     }
 
     /// [`object_fields`](Self::object_fields) with the slot of each key
@@ -511,6 +510,11 @@ pub struct IdentityLayout<'de> {
     pub issuer: Layout<'de, Option<usize>>,
 }
 
+/// The slot whose spellings (`names[i]`, as in [`fields`]) include `key`.
+pub fn slot_in(names: &[&[&str]], key: &str) -> Option<usize> {
+    names.iter().position(|n| n.contains(&key))
+}
+
 /// Little-endian word at `at`; the caller checks that eight bytes are there.
 #[inline]
 fn word(b: &[u8], at: usize) -> u64 {
@@ -636,7 +640,7 @@ fn fields_by_serde<'t, const N: usize>(
     let mut out = [None; N];
     let mut seen = [false; N];
     for (key, value) in pairs {
-        if let Some(i) = names.iter().position(|n| n.contains(&key.as_ref())) {
+        if let Some(i) = slot_in(names, &key) {
             if seen[i] {
                 return Err(FieldError::new(
                     field,
