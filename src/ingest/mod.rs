@@ -26,6 +26,7 @@ pub mod jwt;
 pub mod read;
 pub mod remote;
 pub mod scanner;
+pub mod stream;
 pub mod trust;
 pub mod value;
 pub mod vault;
@@ -352,7 +353,8 @@ fn read_blobs(
 }
 
 /// The original record behind an event: re-read from its file by position,
-/// pretty-printed, with secrets removed. For the dashboard's raw view.
+/// pretty-printed, with secrets removed. For the dashboard's raw view. A
+/// large file is streamed to the record, never held whole.
 pub fn raw_record(
     path: &str,
     record: u32,
@@ -369,14 +371,25 @@ pub fn raw_record(
     } else {
         max_file_bytes
     };
-    let (loaded, errors) = read::load(Path::new(path), path, false, max);
-    let loaded = loaded.ok_or_else(|| {
+    let (opened, errors) = read::open(Path::new(path), path, false, max);
+    let opened = opened.ok_or_else(|| {
         errors
             .first()
             .map(ToString::to_string)
             .unwrap_or_else(|| format!("{path}: unreadable"))
     })?;
-    let text = String::from_utf8_lossy(&loaded.bytes);
+    let mut value = match opened {
+        read::Opened::Whole(loaded) => {
+            raw_in_text(&String::from_utf8_lossy(&loaded.bytes), record, line, path)?
+        }
+        read::Opened::Stream(s) => raw_in_stream(s, record, line, path, max)?,
+    };
+    crate::model::secrets::redact_value(&mut value);
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+/// Record `record` (of the document on `line`, when `line` > 0) in a text.
+fn raw_in_text(text: &str, record: u32, line: u32, path: &str) -> Result<Value, String> {
     let doc: Value = if line > 0 {
         let mut start = 0usize;
         for _ in 1..line {
@@ -396,31 +409,94 @@ pub fn raw_record(
         serde_json::from_str(text.trim_start_matches('\u{feff}'))
             .map_err(|e| format!("{path}: {e}"))?
     };
-    let i = record as usize;
-    let pick = |v: &Value| -> Option<Value> {
-        for key in ["Records", "records", "value"] {
-            if let Some(items) = v.get(key).and_then(Value::as_array) {
-                return items.get(i).cloned();
+    pick_record(&doc, record as usize).ok_or_else(|| format!("{path}: no record {record}"))
+}
+
+/// Element `i` of a document's record array (the document itself when it
+/// has none), a LookupEvents entry's event unwrapped.
+fn pick_record(v: &Value, i: usize) -> Option<Value> {
+    for key in ["Records", "records", "value"] {
+        if let Some(items) = v.get(key).and_then(Value::as_array) {
+            return items.get(i).cloned();
+        }
+    }
+    if let Some(items) = v.get("Events").and_then(Value::as_array) {
+        return unwrap_lookup(items.get(i)?);
+    }
+    if let Some(rows) = v.get("QueryResultRows").and_then(Value::as_array) {
+        return rows.get(i).cloned();
+    }
+    match v {
+        Value::Array(items) => items.get(i).cloned(),
+        other => Some(other.clone()),
+    }
+}
+
+fn unwrap_lookup(e: &Value) -> Option<Value> {
+    match e.get("CloudTrailEvent").and_then(Value::as_str) {
+        Some(inner) => serde_json::from_str(inner).ok(),
+        None => Some(e.clone()),
+    }
+}
+
+/// [`raw_in_text`] over a large input, read piece by piece up to the
+/// record.
+fn raw_in_stream(
+    streamed: read::Streamed,
+    record: u32,
+    line: u32,
+    path: &str,
+    max: u64,
+) -> Result<Value, String> {
+    use stream::Piece;
+    let read::Streamed {
+        head, mut reader, ..
+    } = streamed;
+    let mut framer = stream::Framer::new(head, &mut *reader, max, STREAMED_KEYS);
+    let (record, line) = (record as u64, line as u64);
+    while let Some(piece) = framer.next_piece() {
+        match piece {
+            Piece::Lines { text, lead_lines } | Piece::Documents { text, lead_lines }
+                if line > lead_lines =>
+            {
+                let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
+                if line <= lead_lines + lines + 1 {
+                    let t = String::from_utf8_lossy(&text);
+                    return raw_in_text(&t, record as u32, (line - lead_lines) as u32, path);
+                }
             }
+            Piece::Elements {
+                doc,
+                key,
+                first_index,
+                ..
+            } if line == 0 && record >= first_index => {
+                let v: Value = serde_json::from_slice(&doc).map_err(|e| format!("{path}: {e}"))?;
+                let items = match &key {
+                    None => v.as_array(),
+                    Some(k) => v.get(k).and_then(Value::as_array),
+                };
+                if let Some(e) = items.and_then(|items| items.get((record - first_index) as usize))
+                {
+                    return match key.as_deref() {
+                        Some("Events") => unwrap_lookup(e),
+                        _ => Some(e.clone()),
+                    }
+                    .ok_or_else(|| format!("{path}: no record {record}"));
+                }
+            }
+            Piece::Document {
+                doc, line: first, ..
+            } if line == 0 || first == Some(line) => {
+                let v: Value = serde_json::from_slice(&doc).map_err(|e| format!("{path}: {e}"))?;
+                if let Some(found) = pick_record(&v, record as usize) {
+                    return Ok(found);
+                }
+            }
+            _ => {}
         }
-        if let Some(items) = v.get("Events").and_then(Value::as_array) {
-            let e = items.get(i)?;
-            return match e.get("CloudTrailEvent").and_then(Value::as_str) {
-                Some(inner) => serde_json::from_str(inner).ok(),
-                None => Some(e.clone()),
-            };
-        }
-        if let Some(rows) = v.get("QueryResultRows").and_then(Value::as_array) {
-            return rows.get(i).cloned();
-        }
-        match v {
-            Value::Array(items) => items.get(i).cloned(),
-            other => Some(other.clone()),
-        }
-    };
-    let mut value = pick(&doc).ok_or_else(|| format!("{path}: no record {record}"))?;
-    crate::model::secrets::redact_value(&mut value);
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    }
+    Err(format!("{path}: no record {record}"))
 }
 
 /// Remote sources, one after another.
@@ -530,20 +606,156 @@ pub fn read_file(input: &InputFile, file: u32, opts: &IngestOptions) -> Batch {
     if crate::limits::stopped() {
         return Batch::default();
     }
-    let (loaded, errors) = read::load(
+    let (opened, errors) = read::open(
         &input.path,
         &input.display,
         input.stdin,
         max_file_bytes(opts),
     );
-    parse_loaded(&input.display, input.explicit, loaded, errors, file, opts)
+    parse_opened(&input.display, input.explicit, opened, errors, file, opts)
 }
 
 /// Reads bytes fetched from elsewhere (an S3 object, an API page) exactly as
 /// a file named on the command line would be read.
 pub fn read_bytes(display: &str, bytes: Vec<u8>, file: u32, opts: &IngestOptions) -> Batch {
-    let (loaded, errors) = read::decode(bytes, display, max_file_bytes(opts));
-    parse_loaded(display, true, loaded, errors, file, opts)
+    let (opened, errors) = read::open_bytes(bytes, display, max_file_bytes(opts));
+    parse_opened(display, true, opened, errors, file, opts)
+}
+
+fn parse_opened(
+    display: &str,
+    explicit: bool,
+    opened: Option<read::Opened>,
+    errors: Vec<InputError>,
+    file: u32,
+    opts: &IngestOptions,
+) -> Batch {
+    match opened {
+        Some(read::Opened::Stream(s)) => parse_streamed(display, explicit, s, errors, file, opts),
+        Some(read::Opened::Whole(loaded)) => {
+            parse_loaded(display, explicit, Some(loaded), errors, file, opts)
+        }
+        None => parse_loaded(display, explicit, None, errors, file, opts),
+    }
+}
+
+/// The keys of a top-level object whose arrays hold one record each, and
+/// are streamed when a file is too large to read whole.
+const STREAMED_KEYS: &[&str] = &["Records", "Events", "QueryResultRows", "records", "value"];
+
+/// Reads a large input piece by piece (see [`stream`]): a group of pieces
+/// at a time, parsed in parallel and merged in order, so memory holds a
+/// few pieces, never the file.
+fn parse_streamed(
+    display: &str,
+    explicit: bool,
+    streamed: read::Streamed,
+    errors: Vec<InputError>,
+    file: u32,
+    opts: &IngestOptions,
+) -> Batch {
+    let ctx = FileCtx {
+        file,
+        display,
+        explicit,
+        opts,
+    };
+    parse_streamed_with(&ctx, streamed, errors, stream::Limits::default())
+}
+
+fn parse_streamed_with(
+    ctx: &FileCtx<'_>,
+    streamed: read::Streamed,
+    errors: Vec<InputError>,
+    limits: stream::Limits,
+) -> Batch {
+    let (display, explicit, opts) = (ctx.display, ctx.explicit, ctx.opts);
+    let mut batch = Batch::default();
+    batch.errors.extend(errors);
+    batch.files_read = 1;
+    let read::Streamed {
+        head,
+        mut reader,
+        gzip,
+    } = streamed;
+    let max = max_file_bytes(opts);
+    let mut framer =
+        stream::Framer::new(head, &mut *reader, max, STREAMED_KEYS).with_limits(limits);
+    let group = rayon::current_num_threads().max(1);
+    let mut pending: Vec<stream::Piece> = Vec::with_capacity(group);
+    let mut sniffed = Sniffed::Read;
+    let mut utf8_error: Option<InputError> = None;
+    let mut flush = |pending: &mut Vec<stream::Piece>, batch: &mut Batch| {
+        let parts: Vec<(Batch, Option<InputError>)> =
+            pending.par_drain(..).map(|p| parse_piece(p, ctx)).collect();
+        for (b, bad_text) in parts {
+            if utf8_error.is_none() {
+                utf8_error = bad_text;
+            }
+            batch.append(b);
+        }
+    };
+    loop {
+        // A stopped run (Ctrl-C, --max-memory) reads nothing more.
+        if crate::limits::stopped() {
+            return Batch::default();
+        }
+        match framer.next_piece() {
+            None => break,
+            Some(stream::Piece::Empty) => {
+                batch.skipped_files.push(SkippedFile {
+                    path: display.to_string(),
+                    reason: "empty file".into(),
+                });
+                sniffed = Sniffed::Empty;
+            }
+            Some(stream::Piece::NotJson(preview)) => {
+                sniffed = Sniffed::NotALog(format!("starts with \"{preview}\""));
+            }
+            Some(stream::Piece::Error { line, reason }) => {
+                // After the records before it.
+                flush(&mut pending, &mut batch);
+                batch
+                    .errors
+                    .push(InputError::at(display, Location::Line(line.max(1)), reason));
+            }
+            Some(piece) => {
+                pending.push(piece);
+                if pending.len() >= group {
+                    flush(&mut pending, &mut batch);
+                }
+            }
+        }
+    }
+    flush(&mut pending, &mut batch);
+    batch.bytes = framer.bytes();
+    match framer.stopped() {
+        Some(stream::Stopped::Cap) => {
+            // Refused, as a file over the cap read whole would be: what
+            // was read of it is dropped.
+            let mut refused = Batch::default();
+            refused.errors.push(if gzip {
+                read::bomb(display, max)
+            } else {
+                InputError::file(
+                    display,
+                    format!("larger than the {max}-byte limit (--max-file-bytes); not read"),
+                )
+            });
+            return refused;
+        }
+        Some(stream::Stopped::Read { after, error }) => batch.errors.push(if gzip {
+            read::damaged(display, after, &error)
+        } else {
+            InputError::file(display, format!("cannot read after {after} bytes: {error}"))
+        }),
+        None => {}
+    }
+    if let (Sniffed::Read, Some(e)) = (&sniffed, utf8_error) {
+        batch.errors.insert(0, e);
+    }
+    finish_file(display, explicit, gzip, sniffed, &mut batch);
+    batch
 }
 
 fn parse_loaded(
@@ -592,6 +804,14 @@ fn parse_loaded(
     if let (Sniffed::Read, Some(e)) = (&sniffed, utf8_error) {
         batch.errors.insert(0, e);
     }
+    finish_file(display, explicit, loaded.gzip, sniffed, &mut batch);
+    batch
+}
+
+/// What every read file ends with: a file found to be no log is skipped
+/// (met in a walk, with a name that says so) or an error, and held calls
+/// are packed to wait for the whole input.
+fn finish_file(display: &str, explicit: bool, gzip: bool, sniffed: Sniffed, batch: &mut Batch) {
     if batch.skipped_files.iter().any(|s| s.path == display) {
         // Read, but found to be something other than a log (empty, a key set).
         batch.files_read = 0;
@@ -603,7 +823,7 @@ fn parse_loaded(
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if !explicit && !loaded.gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
+        if !explicit && !gzip && NON_LOG_EXTENSIONS.contains(&ext.as_str()) {
             batch.files_read = 0;
             batch.bytes = 0;
             batch.skipped_files.push(SkippedFile {
@@ -622,7 +842,109 @@ fn parse_loaded(
     for held in &mut batch.held {
         held.shrink_to_fit();
     }
-    batch
+}
+
+/// Reads one piece of a streamed input as the whole file would be read
+/// (see [`stream::Piece`]). Also returns the error for invalid UTF-8 in
+/// it, which the caller reports once per file.
+fn parse_piece(piece: stream::Piece, ctx: &FileCtx<'_>) -> (Batch, Option<InputError>) {
+    use stream::Piece;
+    let mut batch = Batch::default();
+    let (bytes, lead_lines) = match &piece {
+        Piece::Lines { text, lead_lines }
+        | Piece::Documents { text, lead_lines }
+        | Piece::Elements {
+            doc: text,
+            lead_lines,
+            ..
+        }
+        | Piece::Document {
+            doc: text,
+            lead_lines,
+            ..
+        } => (text.as_slice(), *lead_lines),
+        Piece::Empty | Piece::NotJson(_) | Piece::Error { .. } => return (batch, None),
+    };
+    let (text, bad_text) = match simdutf8::basic::from_utf8(bytes) {
+        Ok(t) => (std::borrow::Cow::Borrowed(t), None),
+        Err(_) => {
+            let at = std::str::from_utf8(bytes)
+                .err()
+                .map_or(0, |e| e.valid_up_to());
+            let line = lead_lines + 1 + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+            (
+                String::from_utf8_lossy(bytes),
+                Some(InputError::at(
+                    ctx.display,
+                    Location::Line(line),
+                    "invalid UTF-8; bad bytes were replaced with U+FFFD and the file was read",
+                )),
+            )
+        }
+    };
+    match &piece {
+        Piece::Lines { .. } => parse_lines(&text, lead_lines, ctx, &mut batch),
+        Piece::Documents { .. } => parse_documents(&text, lead_lines, ctx, &mut batch),
+        Piece::Elements {
+            key, first_index, ..
+        } => match key {
+            None => {
+                let mut p = Parser::new(ctx, &mut batch);
+                p.record_base = *first_index;
+                let mut scratch = Obj::default();
+                let mut de = serde_json::Deserializer::from_str(&text);
+                let seed = ArraySeed {
+                    array: ArrayKind::Bare,
+                    rows: false,
+                    sink: &mut p,
+                    scratch: &mut scratch,
+                };
+                if let Err(e) = seed.deserialize(&mut de).and_then(|()| de.end()) {
+                    p.syntax_error(&e, lead_lines);
+                }
+            }
+            Some(_) => {
+                let mut single = Batch::default();
+                let mut sp = Parser::new(ctx, &mut single);
+                sp.record_base = *first_index;
+                if sp.scanned_document(&text, Location::File) {
+                    batch.append(single);
+                } else {
+                    let mut p = Parser::new(ctx, &mut batch);
+                    p.record_base = *first_index;
+                    let mut de = serde_json::Deserializer::from_str(&text);
+                    if let Err(e) = p.document(&mut de, Location::File).and_then(|()| de.end()) {
+                        p.syntax_error(&e, lead_lines);
+                    }
+                }
+            }
+        },
+        Piece::Document { line: None, .. } => {
+            let mut single = Batch::default();
+            if Parser::new(ctx, &mut single).scanned_document(&text, Location::File) {
+                batch.append(single);
+            } else {
+                parse_stream(&text, lead_lines, ctx, &mut batch);
+            }
+        }
+        Piece::Document {
+            line: Some(line),
+            as_line: true,
+            ..
+        } => Parser::new(ctx, &mut batch).line(&text, *line),
+        Piece::Document {
+            line: Some(line), ..
+        } => {
+            let mut p = Parser::new(ctx, &mut batch);
+            p.line = *line;
+            let mut de = serde_json::Deserializer::from_str(&text);
+            if let Err(e) = p.document(&mut de, Location::Line(*line)) {
+                p.error(Location::Line(*line), format!("invalid JSON: {e}"));
+            }
+        }
+        Piece::Empty | Piece::NotJson(_) | Piece::Error { .. } => {}
+    }
+    (batch, bad_text)
 }
 
 enum Sniffed {
@@ -769,9 +1091,13 @@ fn parse_stream(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batc
         batch.append(single);
         return;
     }
-    // Several documents: walk them with their offsets so each record can be
-    // located, and resynchronize after a broken one at the next line that
-    // opens an object.
+    parse_documents(body, lead_lines, ctx, batch);
+}
+
+/// Several documents: walked with their offsets so each record can be
+/// located, and resynchronized after a broken one at the next line that
+/// opens an object.
+fn parse_documents(body: &str, lead_lines: u64, ctx: &FileCtx<'_>, batch: &mut Batch) {
     let mut offset = 0usize;
     while offset < body.len() {
         let rest = &body[offset..];
@@ -848,11 +1174,19 @@ struct Parser<'c, 'o> {
     out: &'c mut Batch,
     /// Line of the document being read (line-delimited files), else 0.
     line: u64,
+    /// Index of the first element of the record array being read, when
+    /// it is a piece of a longer one (see [`stream`]).
+    record_base: u64,
 }
 
 impl<'c, 'o> Parser<'c, 'o> {
     fn new(ctx: &'c FileCtx<'o>, out: &'c mut Batch) -> Self {
-        Parser { ctx, out, line: 0 }
+        Parser {
+            ctx,
+            out,
+            line: 0,
+            record_base: 0,
+        }
     }
 
     fn error(&mut self, location: Location, reason: impl Into<String>) {
@@ -1330,6 +1664,7 @@ impl<'c, 'o> Parser<'c, 'o> {
 
 impl<'de> ArraySink<'de> for Parser<'_, '_> {
     fn element(&mut self, array: ArrayKind, index: u64, obj: Result<&Obj<'de>, &'static str>) {
+        let index = index + self.record_base;
         let at = self.element_location(index);
         let obj = match obj {
             Ok(o) => o,
@@ -1362,6 +1697,8 @@ impl<'de> ArraySink<'de> for Parser<'_, '_> {
                     let raw = obj.get(Key::Records).expect("checked");
                     let mut scratch = Obj::default();
                     let mut de = serde_json::Deserializer::from_str(raw.get());
+                    // The nested array's indices are its own.
+                    let base = std::mem::take(&mut self.record_base);
                     let result = ArraySeed {
                         array: ArrayKind::Records,
                         rows: false,
@@ -1369,6 +1706,7 @@ impl<'de> ArraySink<'de> for Parser<'_, '_> {
                         scratch: &mut scratch,
                     }
                     .deserialize(&mut de);
+                    self.record_base = base;
                     if let Err(e) = result {
                         self.error(at, format!("`Records` is not readable: {e}"));
                     }
@@ -1380,7 +1718,7 @@ impl<'de> ArraySink<'de> for Parser<'_, '_> {
     }
 
     fn row(&mut self, index: u64, row: Raw<'de>) {
-        self.lake_row(index, row);
+        self.lake_row(index + self.record_base, row);
     }
 }
 
@@ -1402,4 +1740,191 @@ fn pairs_to_map(obj: &Obj<'_>) -> Result<Map<String, Value>, String> {
         map.insert(k.to_string(), value);
     }
     Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(id: &str) -> Value {
+        json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "AssumedRole", "accessKeyId": "ASIAKEY", "arn": "arn:aws:sts::1:assumed-role/r/s"},
+            "eventTime": "2025-05-14T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "awsRegion": "us-east-1", "sourceIPAddress": "20.1.2.3", "userAgent": "ua", "eventID": id,
+            "readOnly": true, "recipientAccountId": "111111111111",
+            "requestParameters": {"bucketName": "b"}, "responseElements": null
+        })
+    }
+
+    fn events(n: usize) -> Vec<Value> {
+        (0..n).map(|i| event(&format!("e{i}"))).collect()
+    }
+
+    /// What a reading produced, for comparing two readings of one input:
+    /// event ids, their (record, line) positions, records, errors, and
+    /// skipped-file reasons.
+    type Seen = (Vec<String>, Vec<(u32, u32)>, u64, Vec<String>, Vec<String>);
+
+    fn seen(b: &Batch) -> Seen {
+        let ids = (0..b.events.len())
+            .map(|i| b.events.event_id_of(i).unwrap_or("-").to_string())
+            .collect();
+        let positions = (0..b.events.len())
+            .map(|i| (b.events.record[i], b.events.line[i]))
+            .collect();
+        let errors = b.errors.iter().map(ToString::to_string).collect();
+        let skipped = b.skipped_files.iter().map(|s| s.reason.clone()).collect();
+        (ids, positions, b.records, errors, skipped)
+    }
+
+    fn whole(text: &[u8]) -> Batch {
+        let opts = IngestOptions::default();
+        read_bytes("f.json", text.to_vec(), 0, &opts)
+    }
+
+    fn streamed(text: &[u8], piece_bytes: usize, max_record: usize) -> Batch {
+        let opts = IngestOptions::default();
+        let ctx = FileCtx {
+            file: 0,
+            display: "f.json",
+            explicit: true,
+            opts: &opts,
+        };
+        let s = read::Streamed {
+            head: Vec::new(),
+            reader: Box::new(std::io::Cursor::new(text.to_vec())),
+            gzip: false,
+        };
+        let limits = stream::Limits {
+            piece_bytes,
+            max_record,
+        };
+        let mut b = parse_streamed_with(&ctx, s, Vec::new(), limits);
+        b.settle_held();
+        b
+    }
+
+    /// Read whole and streamed in pieces of every small size, an input
+    /// gives the same records, positions, counts and errors.
+    fn same_both_ways(text: &[u8]) {
+        let mut w = whole(text);
+        w.settle_held();
+        let want = seen(&w);
+        for piece in [1, 7, 64, 300, 1 << 20] {
+            let got = seen(&streamed(text, piece, 1 << 20));
+            assert_eq!(
+                got,
+                want,
+                "pieces of {piece} bytes: {}",
+                String::from_utf8_lossy(&text[..text.len().min(200)])
+            );
+        }
+    }
+
+    #[test]
+    fn a_streamed_input_reads_as_the_whole_file_does() {
+        let records = events(25);
+        same_both_ways(json!({"Records": records}).to_string().as_bytes());
+        same_both_ways(
+            serde_json::to_string_pretty(&json!({"Records": records}))
+                .unwrap()
+                .as_bytes(),
+        );
+        // Other members before and after the array, a digest-like key.
+        same_both_ways(
+            format!(
+                "{{\"a\": 1, \"Records\": {}, \"z\": [1,2]}}",
+                Value::Array(records.clone())
+            )
+            .as_bytes(),
+        );
+        // A bare array, with an element that is not an object.
+        let mut bare = records.clone();
+        bare.insert(3, json!(42));
+        same_both_ways(Value::Array(bare).to_string().as_bytes());
+        // NDJSON, with blank lines and a broken line.
+        let mut nd = String::new();
+        for (i, r) in records.iter().enumerate() {
+            nd.push_str(&r.to_string());
+            nd.push('\n');
+            if i == 4 {
+                nd.push_str("\n{\"eventVersion\": \"1.08\", broken\n");
+            }
+        }
+        same_both_ways(nd.as_bytes());
+        // Concatenated pretty-printed objects.
+        let pretty: String = records
+            .iter()
+            .map(|r| serde_json::to_string_pretty(r).unwrap() + "\n")
+            .collect();
+        same_both_ways(pretty.as_bytes());
+        // LookupEvents, with the event as a string and a paging token.
+        let lookup = json!({"Events": records.iter().map(|r| json!({"EventId": "x", "CloudTrailEvent": r.to_string()})).collect::<Vec<_>>(), "NextToken": "t"});
+        same_both_ways(lookup.to_string().as_bytes());
+        // Records inside a lower-case `records` wrapper, a BOM and
+        // whitespace first.
+        let mut bom = b"\xef\xbb\xbf \n\n".to_vec();
+        bom.extend(json!({"records": records}).to_string().as_bytes());
+        same_both_ways(&bom);
+        // A record with the wrong type of field, and an element of the
+        // wrong kind.
+        let mut odd = records.clone();
+        odd[2]["eventTime"] = json!(12);
+        odd[5] = json!("not an event");
+        same_both_ways(json!({"Records": odd}).to_string().as_bytes());
+    }
+
+    #[test]
+    fn a_streamed_input_fails_as_the_whole_file_does() {
+        let text = json!({"Records": events(10)}).to_string();
+        // Truncated inside a record: the records before are read, and the
+        // error says the JSON ends early.
+        let cut = &text.as_bytes()[..text.len() * 2 / 3];
+        let w = seen(&whole(cut));
+        for piece in [1, 64, 1 << 20] {
+            let s = seen(&streamed(cut, piece, 1 << 20));
+            assert_eq!(s.0, w.0, "the same records before the damage");
+            assert_eq!(s.3.len(), 1, "{:?}", s.3);
+            assert!(s.3[0].contains("ends early"), "{:?}", s.3);
+        }
+        // Not a log, and nothing at all.
+        same_both_ways(b"hello, world\n");
+        same_both_ways(b"   \n\t\n");
+        // Invalid UTF-8 inside a record.
+        let mut bad = json!({"Records": events(3)}).to_string().into_bytes();
+        let at = bad.windows(2).position(|w| w == b"ua").unwrap();
+        bad[at] = 0xff;
+        same_both_ways(&bad);
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_is_skipped_and_the_rest_is_read() {
+        let mut records = events(6);
+        records[2]["userAgent"] = json!("A".repeat(10_000));
+        let text = json!({"Records": records}).to_string();
+        let b = seen(&streamed(text.as_bytes(), 64, 4096));
+        assert_eq!(b.0, ["e0", "e1", "e3", "e4", "e5"]);
+        assert_eq!(
+            b.1.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [0, 1, 3, 4, 5],
+            "indices kept"
+        );
+        assert_eq!(b.3.len(), 1);
+        assert!(
+            b.3[0].contains("record 2 is longer than the 4096-byte limit"),
+            "{:?}",
+            b.3
+        );
+        // The same for a line of NDJSON.
+        let nd: String = records.iter().map(|r| r.to_string() + "\n").collect();
+        let b = seen(&streamed(nd.as_bytes(), 64, 4096));
+        assert_eq!(b.0, ["e0", "e1", "e3", "e4", "e5"]);
+        assert!(
+            b.3[0].contains("line 3: longer than the 4096-byte limit"),
+            "{:?}",
+            b.3
+        );
+    }
 }

@@ -1,6 +1,14 @@
-//! Reading one input into memory: plain or gzip (also several concatenated
-//! gzip members, as `cat a.gz b.gz` makes), from a file or stdin, with a cap
-//! on decompressed bytes so that a gzip bomb is reported, not obeyed.
+//! Opening one input: plain or gzip (also several concatenated gzip
+//! members, as `cat a.gz b.gz` makes), from a file or stdin, with a cap on
+//! decompressed bytes so that a gzip bomb is reported, not obeyed.
+//!
+//! What decompresses to at most [`WHOLE_LIMIT`] bytes is read into memory
+//! whole ([`Opened::Whole`]): nearly every log file, on the fastest path
+//! (libdeflate inflates a whole buffer about twice as fast as zlib-rs
+//! streams). Anything larger is handed on as a reader
+//! ([`Opened::Stream`]) for [`stream`](super::stream) to read in bounded
+//! memory. The gzip trailer's size is only a hint for the first buffer:
+//! it is the last member's size mod 2^32, and forgeable.
 //!
 //! A truncated or corrupt gzip stream keeps what decompressed before the
 //! damage: the parser then reads every whole record in it and the error says
@@ -17,66 +25,246 @@ use crate::error::InputError;
 /// few MB to a few hundred MB; exports can be larger, hence the flag.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 << 30;
 
-/// An input's bytes after decompression.
-pub struct Loaded {
-    pub bytes: Vec<u8>,
-    /// Bytes as stored (compressed size for gzip).
-    pub stored_len: u64,
+/// Inputs that decompress to at most this many bytes are read whole;
+/// larger ones are streamed. Two workers each holding a file this size
+/// (and, for gzip, its compressed bytes) stay well inside the memory the
+/// README promises per file.
+pub const WHOLE_LIMIT: u64 = 64 << 20;
+
+/// An input, opened.
+pub enum Opened {
+    /// Small enough to read whole.
+    Whole(Loaded),
+    /// To be read as a stream: `head`, then `reader`.
+    Stream(Streamed),
+}
+
+/// A large input's decompressed bytes, as a stream.
+pub struct Streamed {
+    /// Bytes already read from the start.
+    pub head: Vec<u8>,
+    /// The rest, decompressed.
+    pub reader: Box<dyn Read + Send>,
     pub gzip: bool,
 }
 
-fn read_capped(reader: &mut dyn Read, cap: u64, hint: usize) -> io::Result<(Vec<u8>, bool)> {
-    let mut buf = Vec::with_capacity(hint);
-    let n = reader.take(cap + 1).read_to_end(&mut buf)?;
-    Ok((buf, n as u64 > cap))
+fn too_large(display: &str, max_bytes: u64) -> InputError {
+    InputError::file(
+        display,
+        format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
+    )
 }
 
-/// Reads `path` (or stdin when `stdin` is set), decompressing gzip. Returns
-/// the bytes it could read (possibly partial) and the errors it met.
-pub fn load(
+/// The error for a gzip input that inflates past the cap.
+pub fn bomb(display: &str, max_bytes: u64) -> InputError {
+    InputError::file(
+        display,
+        format!(
+            "decompresses to more than the {max_bytes}-byte limit (--max-file-bytes); not read (gzip bomb?)"
+        ),
+    )
+}
+
+/// Opens `path` (or stdin when `stdin` is set): whole when it is small
+/// enough, else as a stream. A regular file larger than `max_bytes` is
+/// refused unread.
+pub fn open(
     path: &Path,
     display: &str,
     stdin: bool,
     max_bytes: u64,
-) -> (Option<Loaded>, Vec<InputError>) {
-    let stored = if stdin {
-        read_capped(&mut io::stdin().lock(), max_bytes, 1 << 20)
+) -> (Option<Opened>, Vec<InputError>) {
+    open_within(path, display, stdin, max_bytes, WHOLE_LIMIT)
+}
+
+/// [`open`], reading whole what decompresses to at most `whole_limit`.
+fn open_within(
+    path: &Path,
+    display: &str,
+    stdin: bool,
+    max_bytes: u64,
+    whole_limit: u64,
+) -> (Option<Opened>, Vec<InputError>) {
+    let whole = whole_limit.min(max_bytes);
+    let mut reader: Box<dyn Read + Send> = if stdin {
+        Box::new(io::stdin())
     } else {
-        match std::fs::File::open(path) {
-            Ok(mut f) => {
-                let hint = f
-                    .metadata()
-                    .map(|m| m.len().min(max_bytes) as usize)
-                    .unwrap_or(0);
-                read_capped(&mut f, max_bytes, hint)
-            }
+        let mut f = match std::fs::File::open(path) {
+            Ok(f) => f,
             Err(e) => {
                 return (
                     None,
                     vec![InputError::file(display, format!("cannot open: {e}"))],
                 )
             }
+        };
+        let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        match len {
+            Some(len) if len > max_bytes => return (None, vec![too_large(display, max_bytes)]),
+            Some(len) if len > whole => {
+                // Large: only the first bytes are read now, to tell gzip.
+                let mut magic = Vec::with_capacity(2);
+                if let Err(e) = (&mut f).take(2).read_to_end(&mut magic) {
+                    return (
+                        None,
+                        vec![InputError::file(display, format!("cannot read: {e}"))],
+                    );
+                }
+                return (Some(stream(magic, Box::new(f))), Vec::new());
+            }
+            _ => Box::new(f),
         }
     };
-    let (raw, too_big) = match stored {
-        Ok(r) => r,
-        Err(e) => {
-            return (
-                None,
-                vec![InputError::file(display, format!("cannot read: {e}"))],
-            )
-        }
-    };
-    if too_big {
+    // Small, or of unknown size (stdin, a FIFO): read up to the limit for
+    // reading whole, and stream beyond it.
+    let mut head = Vec::new();
+    if let Err(e) = (&mut reader).take(whole + 1).read_to_end(&mut head) {
         return (
             None,
-            vec![InputError::file(
-                display,
-                format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
-            )],
+            vec![InputError::file(display, format!("cannot read: {e}"))],
         );
     }
-    decode(raw, display, max_bytes)
+    if head.len() as u64 <= whole {
+        return open_bytes_within(head, display, max_bytes, whole_limit);
+    }
+    if whole == max_bytes && !is_gzip(&head) {
+        return (None, vec![too_large(display, max_bytes)]);
+    }
+    (Some(stream(head, reader)), Vec::new())
+}
+
+fn is_gzip(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+}
+
+/// A stream over `head` then `rest`, inflated when it is gzip.
+fn stream(head: Vec<u8>, rest: Box<dyn Read + Send>) -> Opened {
+    if is_gzip(&head) {
+        let raw = io::Cursor::new(head).chain(rest);
+        Opened::Stream(Streamed {
+            head: Vec::new(),
+            reader: Box::new(MultiGzDecoder::new(raw)),
+            gzip: true,
+        })
+    } else {
+        Opened::Stream(Streamed {
+            head,
+            reader: rest,
+            gzip: false,
+        })
+    }
+}
+
+/// Opens bytes already in memory (a small file, an S3 object, an API
+/// page): plain ones whole; gzip inflated whole when the result is small
+/// enough, else streamed from the compressed bytes.
+pub fn open_bytes(
+    raw: Vec<u8>,
+    display: &str,
+    max_bytes: u64,
+) -> (Option<Opened>, Vec<InputError>) {
+    open_bytes_within(raw, display, max_bytes, WHOLE_LIMIT)
+}
+
+fn open_bytes_within(
+    raw: Vec<u8>,
+    display: &str,
+    max_bytes: u64,
+    whole_limit: u64,
+) -> (Option<Opened>, Vec<InputError>) {
+    if !is_gzip(&raw) {
+        if raw.len() as u64 > max_bytes {
+            return (None, vec![too_large(display, max_bytes)]);
+        }
+        let stored_len = raw.len() as u64;
+        return (
+            Some(Opened::Whole(Loaded {
+                bytes: raw,
+                stored_len,
+                gzip: false,
+            })),
+            Vec::new(),
+        );
+    }
+    let stored_len = raw.len() as u64;
+    let whole = whole_limit.min(max_bytes);
+    match gunzip_whole(&raw, whole) {
+        Whole::Done(bytes) => {
+            return (
+                Some(Opened::Whole(Loaded {
+                    bytes,
+                    stored_len,
+                    gzip: true,
+                })),
+                Vec::new(),
+            )
+        }
+        Whole::TooLarge if whole == max_bytes => return (None, vec![bomb(display, max_bytes)]),
+        Whole::TooLarge => {
+            return (
+                Some(Opened::Stream(Streamed {
+                    head: Vec::new(),
+                    reader: Box::new(MultiGzDecoder::new(io::Cursor::new(raw))),
+                    gzip: true,
+                })),
+                Vec::new(),
+            )
+        }
+        // Read it again as a stream, which keeps what came before the damage.
+        Whole::Damaged => {}
+    }
+    let mut decoder = MultiGzDecoder::new(io::Cursor::new(raw));
+    let mut out = Vec::new();
+    match (&mut decoder).take(whole + 1).read_to_end(&mut out) {
+        Ok(n) if n as u64 > whole && whole == max_bytes => (None, vec![bomb(display, max_bytes)]),
+        // Damaged further on than a whole read goes: the stream reader
+        // meets the damage and says so.
+        Ok(n) if n as u64 > whole => (
+            Some(Opened::Stream(Streamed {
+                head: out,
+                reader: Box::new(decoder),
+                gzip: true,
+            })),
+            Vec::new(),
+        ),
+        Ok(_) => (
+            Some(Opened::Whole(Loaded {
+                bytes: out,
+                stored_len,
+                gzip: true,
+            })),
+            Vec::new(),
+        ),
+        Err(e) => {
+            let error = damaged(display, out.len() as u64, &e);
+            (
+                Some(Opened::Whole(Loaded {
+                    bytes: out,
+                    stored_len,
+                    gzip: true,
+                })),
+                vec![error],
+            )
+        }
+    }
+}
+
+/// The error for a gzip stream that breaks off after `after` bytes.
+pub fn damaged(display: &str, after: u64, e: &io::Error) -> InputError {
+    InputError::file(
+        display,
+        format!(
+            "gzip stream is truncated or corrupt after {after} decompressed bytes ({e}); the records before that point were read"
+        ),
+    )
+}
+
+/// An input's bytes after decompression.
+pub struct Loaded {
+    pub bytes: Vec<u8>,
+    /// Bytes as stored (compressed size for gzip).
+    pub stored_len: u64,
+    pub gzip: bool,
 }
 
 /// The gzip trailer's ISIZE (the last member's size mod 2^32).
@@ -175,108 +363,43 @@ fn gunzip_whole(raw: &[u8], max_bytes: u64) -> Whole {
     Whole::Done(out)
 }
 
-/// Decompresses gzip (one member or several) when the bytes are gzip, with
-/// the same cap and the same keep-what-decompressed rule as [`load`].
-pub fn decode(raw: Vec<u8>, display: &str, max_bytes: u64) -> (Option<Loaded>, Vec<InputError>) {
-    let mut errors = Vec::new();
-    let stored_len = raw.len() as u64;
-    if raw.len() < 2 || raw[0] != 0x1f || raw[1] != 0x8b {
-        if stored_len > max_bytes {
-            errors.push(InputError::file(
-                display,
-                format!("larger than the {max_bytes}-byte limit (--max-file-bytes); not read"),
-            ));
-            return (None, errors);
-        }
-        return (
-            Some(Loaded {
-                bytes: raw,
-                stored_len,
-                gzip: false,
-            }),
-            errors,
-        );
-    }
-    // The gzip trailer's size field is only a hint (mod 2^32, last member
-    // only, attacker-controlled): never trust it for more than a head start.
-    let hint = if raw.len() >= 4 {
-        let t = &raw[raw.len() - 4..];
-        (u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64)
-            .min(max_bytes)
-            .min(64 << 20) as usize
-    } else {
-        0
-    };
-    match gunzip_whole(&raw, max_bytes) {
-        Whole::Done(bytes) => {
-            return (
-                Some(Loaded {
-                    bytes,
-                    stored_len,
-                    gzip: true,
-                }),
-                errors,
-            )
-        }
-        Whole::TooLarge => {
-            errors.push(InputError::file(
-                display,
-                format!(
-                    "decompresses to more than the {max_bytes}-byte limit (--max-file-bytes); not read (gzip bomb?)"
-                ),
-            ));
-            return (None, errors);
-        }
-        // Read it again as a stream, which keeps what came before the damage.
-        Whole::Damaged => {}
-    }
-    let mut decoder = MultiGzDecoder::new(&raw[..]);
-    let mut out = Vec::with_capacity(hint);
-    let result = (&mut decoder).take(max_bytes + 1).read_to_end(&mut out);
-    match result {
-        Ok(n) if n as u64 > max_bytes => {
-            errors.push(InputError::file(
-                display,
-                format!(
-                    "decompresses to more than the {max_bytes}-byte limit (--max-file-bytes); not read (gzip bomb?)"
-                ),
-            ));
-            (None, errors)
-        }
-        Ok(_) => (
-            Some(Loaded {
-                bytes: out,
-                stored_len,
-                gzip: true,
-            }),
-            errors,
-        ),
-        Err(e) => {
-            errors.push(InputError::file(
-                display,
-                format!(
-                    "gzip stream is truncated or corrupt after {} decompressed bytes ({e}); the records before that point were read",
-                    out.len()
-                ),
-            ));
-            (
-                Some(Loaded {
-                    bytes: out,
-                    stored_len,
-                    gzip: true,
-                }),
-                errors,
-            )
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use flate2::write::GzEncoder;
     use flate2::Compression;
     use std::io::Write;
+
+    fn whole(opened: (Option<Opened>, Vec<InputError>)) -> (Option<Loaded>, Vec<InputError>) {
+        match opened {
+            (Some(Opened::Whole(l)), e) => (Some(l), e),
+            (Some(Opened::Stream(_)), _) => panic!("streamed, not read whole"),
+            (None, e) => (None, e),
+        }
+    }
+
+    fn load(
+        path: &Path,
+        display: &str,
+        stdin: bool,
+        max: u64,
+    ) -> (Option<Loaded>, Vec<InputError>) {
+        whole(open(path, display, stdin, max))
+    }
+
+    fn decode(raw: Vec<u8>, display: &str, max: u64) -> (Option<Loaded>, Vec<InputError>) {
+        whole(open_bytes(raw, display, max))
+    }
+
+    /// The stream's bytes, all of them, and the error that ended it.
+    fn drain(opened: Option<Opened>) -> (Vec<u8>, Option<io::Error>) {
+        let Some(Opened::Stream(mut s)) = opened else {
+            panic!("read whole, not streamed");
+        };
+        let mut out = s.head;
+        let e = s.reader.read_to_end(&mut out).err();
+        (out, e)
+    }
 
     fn gz(data: &[u8]) -> Vec<u8> {
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
@@ -372,5 +495,65 @@ mod tests {
         let (l, e) = load(Path::new("/nonexistent/x.json"), "x.json", false, 10);
         assert!(l.is_none());
         assert!(e[0].reason.starts_with("cannot open"));
+    }
+
+    #[test]
+    fn what_inflates_past_the_whole_limit_is_streamed_and_never_held() {
+        let data: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+            .collect();
+        // A trailer that understates the size (mod 2^32, or forged) does
+        // not decide: the whole buffer stops at the limit.
+        let mut forged = gz(&data);
+        let n = forged.len();
+        forged[n - 4..].copy_from_slice(&16u32.to_le_bytes());
+        let (opened, e) = open_bytes_within(forged, "big.gz", 1 << 30, 4096);
+        assert!(e.is_empty(), "{e:?}");
+        let (got, err) = drain(opened);
+        // The CRC check fails only at the trailer's size, which the stream
+        // reader checks too: what came before is all there.
+        assert!(data.starts_with(&got) && got.len() == data.len(), "{err:?}");
+        // Under a cap at the limit, it is a bomb.
+        let (opened, e) = open_bytes_within(gz(&data), "bomb.gz", 4096, 1 << 20);
+        assert!(opened.is_none());
+        assert!(e[0].reason.contains("4096-byte limit"), "{}", e[0]);
+    }
+
+    #[test]
+    fn large_plain_and_gzip_files_stream_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+            .collect();
+        let p = write(&dir, "big.ndjson", &data);
+        let (opened, e) = open_within(&p, "big.ndjson", false, 1 << 30, 4096);
+        assert!(e.is_empty());
+        let (got, err) = drain(opened);
+        assert!(err.is_none());
+        assert_eq!(got, data);
+        let p = write(&dir, "big.ndjson.gz", &gz(&data));
+        let (opened, e) = open_within(&p, "big.ndjson.gz", false, 1 << 30, 4096);
+        assert!(e.is_empty());
+        let (got, err) = drain(opened);
+        assert!(err.is_none());
+        assert_eq!(got, data);
+        // Larger on disk than the cap: refused unread.
+        let (opened, e) = open_within(&p, "big.ndjson.gz", false, 100, 50);
+        assert!(opened.is_none());
+        assert!(e[0].reason.contains("100-byte limit"), "{}", e[0]);
+    }
+
+    #[test]
+    fn a_truncated_large_gzip_streams_to_the_damage() {
+        let data: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+            .collect();
+        let full = gz(&data);
+        let cut = full[..full.len() / 2].to_vec();
+        let (opened, e) = open_bytes_within(cut, "t.gz", 1 << 30, 4096);
+        assert!(e.is_empty(), "{e:?}");
+        let (got, err) = drain(opened);
+        assert!(err.is_some(), "the damage is an error of the stream");
+        assert!(got.len() > 4096 && data.starts_with(&got));
     }
 }
