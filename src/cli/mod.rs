@@ -432,6 +432,13 @@ pub fn finish_write(result: io::Result<()>, out: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// Writes one line to stderr. Unlike `eprintln!`, a closed stderr (the
+/// dashboard's terminal hung up) is not a panic: the exit code still says
+/// what happened.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
 /// The process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -440,6 +447,10 @@ pub enum Exit {
     Error = 2,
     /// Stopped by Ctrl-C.
     Interrupted = 130,
+    /// The dashboard's terminal hung up (SIGHUP).
+    HangUp = 129,
+    /// The dashboard was sent SIGTERM.
+    Terminated = 143,
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -496,10 +507,13 @@ pub fn main() -> ExitCode {
                     },
                 );
             if stop == Some(crate::limits::Stop::Interrupted) {
-                eprintln!("rolecall: interrupted; nothing was written");
+                say(format_args!("rolecall: interrupted; nothing was written"));
                 return ExitCode::from(Exit::Interrupted as u8);
             }
-            eprintln!("rolecall: error: {}", terminal(&format!("{e:#}")));
+            say(format_args!(
+                "rolecall: error: {}",
+                terminal(&format!("{e:#}"))
+            ));
             ExitCode::from(Exit::Error as u8)
         }
     }

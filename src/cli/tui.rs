@@ -76,5 +76,7 @@ pub fn run(args: &TuiArgs) -> Result<Exit> {
     Ok(match crate::tui::run(rx, &raw)? {
         Ending::Quit => Exit::Clean,
         Ending::Interrupted => Exit::Interrupted,
+        Ending::HangUp => Exit::HangUp,
+        Ending::Terminated => Exit::Terminated,
     })
 }

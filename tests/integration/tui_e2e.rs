@@ -26,8 +26,11 @@ impl Tmux {
         // can be read.
         let conf = dir.join("tmux.conf");
         std::fs::write(&conf, "set -g remain-on-exit on\nset -g status off\n").unwrap();
+        // One server per test: tests run side by side.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("rolecall-test-{}-{}", std::process::id(), width),
+            socket: format!("rolecall-test-{}-{n}", std::process::id()),
         };
         let ok = Command::new("tmux")
             .args(["-L", &tmux.socket, "-f"])
@@ -187,7 +190,7 @@ fn open_search_drill_back_and_quit_in_a_real_terminal() {
 }
 
 #[test]
-fn sigterm_restores_the_terminal_and_exits_130() {
+fn sigterm_restores_the_terminal_and_exits_143() {
     let dir = tempfile::tempdir().unwrap();
     let status = dir.path().join("status");
     let Some(t) = Tmux::start(dir.path(), 100, 30, &dashboard_command(&status)) else {
@@ -203,12 +206,99 @@ fn sigterm_restores_the_terminal_and_exits_130() {
     assert!(ok);
     assert_eq!(
         t.wait_exit(&status),
-        130,
-        "SIGTERM ends the dashboard as an interruption"
+        143,
+        "SIGTERM ends the dashboard with 128 + 15"
     );
     let after = t.screen();
     assert!(
         !after.contains("21 of 21 rows"),
         "the terminal is restored:\n{after}"
+    );
+}
+
+/// Whether a process is still there (and not a zombie nobody reaped).
+fn alive(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// How long a process takes to go, up to `limit`.
+fn gone_within(pid: &str, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if !alive(pid) {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+// See: issue 17, "the dashboard ends when its terminal does". Killing the
+// tmux session under a running dashboard left it spinning at 88% CPU.
+#[test]
+fn the_dashboard_ends_when_its_terminal_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    let Some(t) = Tmux::start(dir.path(), 100, 30, &dashboard_command(&status)) else {
+        return;
+    };
+    t.wait_for(&["21 of 21 rows"], "the dashboard opens");
+    let pid = t.program_pid();
+    assert!(alive(&pid));
+    t.tmux(&["kill-session", "-t", "t"]);
+    let took = gone_within(&pid, Duration::from_secs(5));
+    assert!(
+        took.is_some(),
+        "the dashboard is still running 5 s after its terminal went away"
+    );
+    eprintln!("the dashboard ended {:?} after its terminal", took.unwrap());
+}
+
+// The same when the terminal goes without a hang-up signal reaching the
+// dashboard (SIGHUP ignored, as under nohup): the lost terminal is seen
+// on its own, and the exit status says so.
+#[test]
+fn the_dashboard_ends_on_a_lost_terminal_even_without_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    // The shell ignores SIGHUP, and so does the dashboard it starts until
+    // it installs its own handler; the shell survives the hang-up to
+    // write the status.
+    let command = format!(
+        "trap '' HUP; cd '{}' && '{}' tui sample-logs --policy sample-logs/rolecall.toml; echo $? > '{}'",
+        env!("CARGO_MANIFEST_DIR"),
+        env!("CARGO_BIN_EXE_rolecall"),
+        status.display()
+    );
+    let Some(t) = Tmux::start(dir.path(), 100, 30, &command) else {
+        return;
+    };
+    t.wait_for(&["21 of 21 rows"], "the dashboard opens");
+    let pid = t.program_pid();
+    t.tmux(&["kill-session", "-t", "t"]);
+    assert!(
+        gone_within(&pid, Duration::from_secs(5)).is_some(),
+        "the dashboard outlived its terminal"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let code = loop {
+        if let Some(code) = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            break code;
+        }
+        assert!(Instant::now() < deadline, "no exit status was written");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        code == 129 || code == 2,
+        "a hang-up (129) or a lost terminal (2), not {code}"
     );
 }
