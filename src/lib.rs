@@ -25,5 +25,6 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod state;
+pub mod text;
 pub mod trust;
 pub mod tui;

@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use super::{finish_write, open_output, print_input_errors, Exit, InputArgs};
 use crate::model::time::format_time;
 use crate::output::sanitize::terminal;
+use crate::text::file_name::write_in;
 use crate::trust::evaluate::Outcome;
 use crate::trust::suggest::{file_stem, suggest, terraform};
 use crate::trust::usage::{role_usage, RoleUsage};
@@ -179,6 +180,7 @@ pub fn run(args: &TrustArgs) -> Result<Exit> {
     finish_write(written, &mut out)?;
     if let Some(dir) = &args.suggest {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut stems = std::collections::HashSet::new();
         for (usage, doc) in &roles {
             let Some(s) = suggest(usage, doc) else {
                 eprintln!(
@@ -187,12 +189,18 @@ pub fn run(args: &TrustArgs) -> Result<Exit> {
                 );
                 continue;
             };
-            let stem = file_stem(&usage.role, usage.account.as_deref());
-            let json_path = dir.join(format!("{stem}.json"));
-            let tf_path = dir.join(format!("{stem}.tf"));
+            // Names come from the input: one safe component each, and two
+            // roles that end up with the same one get a number.
+            let mut stem = file_stem(&usage.role, usage.account.as_deref());
+            let base = stem.clone();
+            let mut n = 1;
+            while !stems.insert(stem.clone()) {
+                n += 1;
+                stem = format!("{base}-{n}");
+            }
             let text = serde_json::to_string_pretty(&s.policy)? + "\n";
-            std::fs::write(&json_path, text)
-                .with_context(|| format!("cannot write {}", json_path.display()))?;
+            let json_path = write_in(dir, &format!("{stem}.json"), text.as_bytes())
+                .with_context(|| format!("cannot write {stem}.json in {}", dir.display()))?;
             let subjects: usize = usage.observed.iter().filter(|o| o.succeeded > 0).count();
             let mut header = format!(
                 "{}: tightened by rolecall to the {subjects} subject(s) that exchanged tokens in the input.\nReview before applying: anything not observed will be refused.",
@@ -201,8 +209,12 @@ pub fn run(args: &TrustArgs) -> Result<Exit> {
             for n in &s.notes {
                 header.push_str(&format!("\nNote: {n}"));
             }
-            std::fs::write(&tf_path, terraform(&s, &header))
-                .with_context(|| format!("cannot write {}", tf_path.display()))?;
+            let tf_path = write_in(
+                dir,
+                &format!("{stem}.tf"),
+                terraform(&s, &header).as_bytes(),
+            )
+            .with_context(|| format!("cannot write {stem}.tf in {}", dir.display()))?;
             eprintln!(
                 "rolecall: {}: wrote {} and {}",
                 terminal(&usage.role),

@@ -145,20 +145,11 @@ pub fn suggest(usage: &RoleUsage, doc: &PolicyDocument) -> Option<Suggestion> {
 /// A file name for a role: `ACCOUNT-NAME`, or the name alone.
 pub fn file_stem(role: &str, account: Option<&str>) -> String {
     let name = role.rsplit('/').next().unwrap_or(role);
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.+=@,".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    match account {
-        Some(a) if !a.is_empty() => format!("{a}-{clean}"),
-        _ => clean,
-    }
+    let stem = match account {
+        Some(a) if !a.is_empty() => format!("{a}-{name}"),
+        _ => name.to_string(),
+    };
+    crate::text::file_name::component(&stem)
 }
 
 /// A string as an HCL literal: quotes and backslashes escaped, and `${`
@@ -276,6 +267,19 @@ mod tests {
             "1-deploy-prod"
         );
         assert_eq!(file_stem("terraform-plan", None), "terraform-plan");
-        assert_eq!(file_stem("a/b c", None), "b_c");
+        let changed = file_stem("a/b c", None);
+        assert!(
+            changed.starts_with("b_c-") && changed.len() == 12,
+            "{changed}"
+        );
+        // The account comes from the input too.
+        let escaped = file_stem(
+            "arn:aws:iam::../../escaped:role/deploy-prod",
+            Some("../../escaped"),
+        );
+        assert!(
+            !escaped.contains('/') && !escaped.starts_with('.'),
+            "{escaped}"
+        );
     }
 }
