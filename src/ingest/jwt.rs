@@ -149,6 +149,22 @@ impl Jwks {
                 "alg `{alg}` is refused: HMAC with a public key set is the key-confusion attack"
             ));
         }
+        // RFC 7515 4.1.11: extensions marked critical must be understood,
+        // and rolecall implements none.
+        if let Some(crit) = header.get("crit") {
+            let names: Vec<&str> = crit
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            return Err(format!(
+                "the header marks extensions critical (`crit`: {}) that rolecall does not implement: refused",
+                if names.is_empty() {
+                    "not a list of names".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
         let kid = header.get("kid").and_then(Value::as_str);
         let candidates: Vec<&Jwk> = match kid {
             Some(kid) => {
@@ -289,7 +305,9 @@ pub fn decode(token: &str, jwks: Option<&Jwks>) -> Result<Decoded, String> {
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use ring::signature::{
+        EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+    };
 
     fn enc(v: &Value) -> String {
         URL_SAFE_NO_PAD.encode(v.to_string())
@@ -413,6 +431,104 @@ mod tests {
         assert_eq!(
             decode(&other, Some(&jwks)).unwrap().verify_error.as_deref(),
             Some("no key with kid `k9` in the key set")
+        );
+    }
+
+    /// A test RSA key (tests/data/jwks) and its public half as a JWK.
+    fn rsa_key(file: &str, kid: &str, alg: Option<&str>, usage: &str) -> (RsaKeyPair, Value) {
+        let der = std::fs::read(format!(
+            "{}/tests/data/jwks/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let pair = RsaKeyPair::from_der(&der).unwrap();
+        let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
+        let mut jwk = serde_json::json!({"kty": "RSA", "kid": kid, "use": usage,
+            "n": URL_SAFE_NO_PAD.encode(&public.n), "e": URL_SAFE_NO_PAD.encode(&public.e)});
+        if let Some(alg) = alg {
+            jwk["alg"] = alg.into();
+        }
+        (pair, jwk)
+    }
+
+    fn rsa_token(pair: &RsaKeyPair, header: Value) -> String {
+        let alg = header["alg"].as_str().unwrap().to_string();
+        let input = format!("{}.{}", enc(&header), enc(&claims()));
+        let padding: &dyn signature::RsaEncoding = match alg.as_str() {
+            "PS256" => &signature::RSA_PSS_SHA256,
+            _ => &signature::RSA_PKCS1_SHA256,
+        };
+        let mut sig = vec![0; pair.public().modulus_len()];
+        pair.sign(padding, &SystemRandom::new(), input.as_bytes(), &mut sig)
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    fn set(keys: &[&Value]) -> Jwks {
+        Jwks::parse("t", &serde_json::json!({ "keys": keys }).to_string()).unwrap()
+    }
+
+    #[test]
+    fn verifies_rs256_and_ps256_as_github_and_gitlab_sign() {
+        let (pair, jwk) = rsa_key("rsa-2048-test.der", "gh", Some("RS256"), "sig");
+        let token = rsa_token(
+            &pair,
+            serde_json::json!({"alg": "RS256", "kid": "gh", "typ": "JWT"}),
+        );
+        let d = decode(&token, Some(&set(&[&jwk]))).unwrap();
+        assert_eq!((d.verified, d.verify_error), (Some(true), None));
+        // PS256 with a key that names no alg.
+        let (pair, jwk) = rsa_key("rsa-2048-test.der", "gl", None, "sig");
+        let token = rsa_token(&pair, serde_json::json!({"alg": "PS256", "kid": "gl"}));
+        let d = decode(&token, Some(&set(&[&jwk]))).unwrap();
+        assert_eq!((d.verified, d.verify_error), (Some(true), None));
+        // A tampered payload fails.
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged =
+            enc(&serde_json::json!({"iss": "x", "sub": "repo:evil/x:ref:refs/heads/main"}));
+        parts[1] = &forged;
+        let d = decode(&parts.join("."), Some(&set(&[&jwk]))).unwrap();
+        assert_eq!(d.verified, Some(false));
+    }
+
+    #[test]
+    fn refuses_a_wrong_rsa_key_a_mismatched_alg_or_kty_an_encryption_key_and_crit() {
+        let (pair, _) = rsa_key("rsa-2048-test.der", "k", Some("RS256"), "sig");
+        let (_, other) = rsa_key("rsa-2048-other.der", "k", Some("RS256"), "sig");
+        let header = serde_json::json!({"alg": "RS256", "kid": "k"});
+        let token = rsa_token(&pair, header.clone());
+        let why = |jwks: &Jwks, t: &str| decode(t, Some(jwks)).unwrap().verify_error.unwrap();
+        // Signed by another key.
+        assert_eq!(
+            why(&set(&[&other]), &token),
+            "the signature does not match the key"
+        );
+        // The key is for PS256; the token says RS256.
+        let (_, ps_only) = rsa_key("rsa-2048-test.der", "k", Some("PS256"), "sig");
+        assert!(why(&set(&[&ps_only]), &token).contains("the key is for alg `PS256`"));
+        // alg RS256 against an EC key of the same kid.
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": "k",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
+        assert!(why(&set(&[&ec]), &token).contains("the key type does not fit alg `RS256`"));
+        // An encryption key never verifies a signature.
+        let (_, enc_key) = rsa_key("rsa-2048-test.der", "k", Some("RS256"), "enc");
+        assert!(why(&set(&[&enc_key]), &token).contains("not a signing key"));
+        // An unknown critical header extension is refused, even with the
+        // right key.
+        let (_, good) = rsa_key("rsa-2048-test.der", "k", Some("RS256"), "sig");
+        let crit = rsa_token(
+            &pair,
+            serde_json::json!({"alg": "RS256", "kid": "k", "crit": ["exp-ext"], "exp-ext": 1}),
+        );
+        assert!(
+            why(&set(&[&good]), &crit).contains("`crit`: exp-ext"),
+            "{}",
+            why(&set(&[&good]), &crit)
+        );
+        assert_eq!(
+            decode(&token, Some(&set(&[&good]))).unwrap().verified,
+            Some(true)
         );
     }
 
