@@ -46,6 +46,16 @@ pub fn rss_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// The most memory this process has held resident so far, in bytes
+/// (`VmHWM`, Linux). Unlike `getrusage`'s `ru_maxrss`, it counts this
+/// program only, not the process it was started from.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Watches the resident set every 50 ms and stops the run above `limit`.
 pub fn start_memory_guard(limit: u64) {
     MEMORY_LIMIT.store(limit, Ordering::Relaxed);
@@ -88,5 +98,7 @@ mod tests {
     fn reads_its_own_resident_set() {
         let rss = rss_bytes().expect("/proc/self/statm");
         assert!(rss > 1 << 20, "{rss}");
+        let peak = peak_rss_bytes().expect("/proc/self/status");
+        assert!(peak >= rss / 2, "{peak} {rss}");
     }
 }

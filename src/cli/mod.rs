@@ -485,15 +485,17 @@ pub fn main() -> ExitCode {
         Command::Rules(a) => rules::run(a),
         Command::Tui(a) => tui::run(a),
         Command::Report(a) => report::run(a),
-        Command::Schema(a) => {
-            match a.document {
-                SchemaDocument::Report => report::print_schema(),
-            }
-            Ok(Exit::Clean)
-        }
+        Command::Schema(a) => match a.document {
+            SchemaDocument::Report => report::print_schema().map(|()| Exit::Clean),
+        },
         Command::Trust(a) => trust::run(a),
         Command::Policy(a) => policy::run(a),
     };
+    if std::env::var_os("ROLECALL_TIMINGS").is_some() {
+        if let Some(peak) = crate::limits::peak_rss_bytes() {
+            say(format_args!("rolecall: peak resident memory: {peak} bytes"));
+        }
+    }
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {

@@ -1742,6 +1742,33 @@ fn pairs_to_map(obj: &Obj<'_>) -> Result<Map<String, Value>, String> {
     Ok(map)
 }
 
+/// Reads `bytes` as a streamed input cut into pieces of `piece_bytes`
+/// (records of at most `max_record`), as a file too large to read whole
+/// would be: the oracle that holds the stream reader to the whole-file
+/// reader, for the tests and the `stream` fuzz target.
+#[cfg(any(test, fuzzing))]
+pub fn read_streamed(bytes: &[u8], piece_bytes: usize, max_record: usize) -> Batch {
+    let opts = IngestOptions::default();
+    let ctx = FileCtx {
+        file: 0,
+        display: "f.json",
+        explicit: true,
+        opts: &opts,
+    };
+    let s = read::Streamed {
+        head: Vec::new(),
+        reader: Box::new(std::io::Cursor::new(bytes.to_vec())),
+        gzip: false,
+    };
+    let limits = stream::Limits {
+        piece_bytes,
+        max_record,
+    };
+    let mut b = parse_streamed_with(&ctx, s, Vec::new(), limits);
+    b.settle_held();
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1785,25 +1812,7 @@ mod tests {
     }
 
     fn streamed(text: &[u8], piece_bytes: usize, max_record: usize) -> Batch {
-        let opts = IngestOptions::default();
-        let ctx = FileCtx {
-            file: 0,
-            display: "f.json",
-            explicit: true,
-            opts: &opts,
-        };
-        let s = read::Streamed {
-            head: Vec::new(),
-            reader: Box::new(std::io::Cursor::new(text.to_vec())),
-            gzip: false,
-        };
-        let limits = stream::Limits {
-            piece_bytes,
-            max_record,
-        };
-        let mut b = parse_streamed_with(&ctx, s, Vec::new(), limits);
-        b.settle_held();
-        b
+        read_streamed(text, piece_bytes, max_record)
     }
 
     /// Read whole and streamed in pieces of every small size, an input

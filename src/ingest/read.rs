@@ -99,6 +99,22 @@ fn open_within(
             }
         };
         let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        if let Some(len) = len.filter(|&l| l <= whole) {
+            // The usual case: a small file, read in one go into a buffer of
+            // its size.
+            let mut bytes = Vec::with_capacity(len as usize + 1);
+            if let Err(e) = (&mut f).take(whole + 1).read_to_end(&mut bytes) {
+                return (
+                    None,
+                    vec![InputError::file(display, format!("cannot read: {e}"))],
+                );
+            }
+            if bytes.len() as u64 <= whole {
+                return open_bytes_within(bytes, display, max_bytes, whole_limit);
+            }
+            // It grew while we read it: stream the rest.
+            return (Some(stream(bytes, Box::new(f))), Vec::new());
+        }
         match len {
             Some(len) if len > max_bytes => return (None, vec![too_large(display, max_bytes)]),
             Some(len) if len > whole => {
@@ -187,65 +203,25 @@ fn open_bytes_within(
         );
     }
     let stored_len = raw.len() as u64;
-    let whole = whole_limit.min(max_bytes);
-    match gunzip_whole(&raw, whole) {
-        Whole::Done(bytes) => {
-            return (
-                Some(Opened::Whole(Loaded {
-                    bytes,
-                    stored_len,
-                    gzip: true,
-                })),
-                Vec::new(),
-            )
-        }
-        Whole::TooLarge if whole == max_bytes => return (None, vec![bomb(display, max_bytes)]),
-        Whole::TooLarge => {
-            return (
-                Some(Opened::Stream(Streamed {
-                    head: Vec::new(),
-                    reader: Box::new(MultiGzDecoder::new(io::Cursor::new(raw))),
-                    gzip: true,
-                })),
-                Vec::new(),
-            )
-        }
-        // Read it again as a stream, which keeps what came before the damage.
-        Whole::Damaged => {}
-    }
-    let mut decoder = MultiGzDecoder::new(io::Cursor::new(raw));
-    let mut out = Vec::new();
-    match (&mut decoder).take(whole + 1).read_to_end(&mut out) {
-        Ok(n) if n as u64 > whole && whole == max_bytes => (None, vec![bomb(display, max_bytes)]),
-        // Damaged further on than a whole read goes: the stream reader
-        // meets the damage and says so.
-        Ok(n) if n as u64 > whole => (
-            Some(Opened::Stream(Streamed {
-                head: out,
-                reader: Box::new(decoder),
-                gzip: true,
-            })),
-            Vec::new(),
-        ),
-        Ok(_) => (
+    match gunzip_whole(&raw, whole_limit.min(max_bytes)) {
+        Whole::Done(bytes) => (
             Some(Opened::Whole(Loaded {
-                bytes: out,
+                bytes,
                 stored_len,
                 gzip: true,
             })),
             Vec::new(),
         ),
-        Err(e) => {
-            let error = damaged(display, out.len() as u64, &e);
-            (
-                Some(Opened::Whole(Loaded {
-                    bytes: out,
-                    stored_len,
-                    gzip: true,
-                })),
-                vec![error],
-            )
-        }
+        // Larger than a whole read takes, or damaged: streamed, under the
+        // cap, and a stream keeps the records before any damage.
+        Whole::Insufficient | Whole::Damaged => (
+            Some(Opened::Stream(Streamed {
+                head: Vec::new(),
+                reader: Box::new(MultiGzDecoder::new(io::Cursor::new(raw))),
+                gzip: true,
+            })),
+            Vec::new(),
+        ),
     }
 }
 
@@ -277,7 +253,9 @@ fn hint_from_trailer(raw: &[u8]) -> usize {
 
 enum Whole {
     Done(Vec<u8>),
-    TooLarge,
+    /// Larger than the buffer the trailer (or the compressed size) asked
+    /// for: several members, a trailer that lies, or simply large.
+    Insufficient,
     Damaged,
 }
 
@@ -291,38 +269,40 @@ impl Drop for Libdeflate {
     }
 }
 
-/// Whole-buffer gzip decompression with libdeflate, member after member.
+/// Whole-buffer gzip decompression with libdeflate, in one buffer sized
+/// once.
 ///
 /// libdeflate decompresses about twice as fast as zlib-rs through flate2
 /// here and checks the CRC at memory speed; it needs the output size up
-/// front, which the trailer gives for the usual single-member file. A
-/// member that does not fit grows the buffer (doubling, up to the cap) and
-/// is decompressed again. Damaged input is not salvaged here: the caller
-/// re-reads it as a stream to keep the records before the damage.
-fn gunzip_whole(raw: &[u8], max_bytes: u64) -> Whole {
+/// front, which the trailer gives for the usual single-member file. The
+/// trailer is trusted only as far as DEFLATE can expand at all (1032:1),
+/// and only up to `limit`: what needs more room than that (a larger file,
+/// several members, a forged or wrapped size, a bomb) is
+/// [`Whole::Insufficient`], and the caller streams it instead of growing a
+/// buffer toward the cap. Damaged input is not salvaged here: the stream
+/// reader keeps the records before the damage.
+fn gunzip_whole(raw: &[u8], limit: u64) -> Whole {
     use libdeflate_sys::{
         libdeflate_alloc_decompressor, libdeflate_gzip_decompress_ex,
         libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE as INSUFFICIENT_SPACE,
         libdeflate_result_LIBDEFLATE_SUCCESS as SUCCESS,
     };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let trailer = hint_from_trailer(raw);
+    let size = if trailer > 0 && trailer <= raw.len().saturating_mul(1032) {
+        trailer
+    } else {
+        raw.len().saturating_mul(4).max(1 << 16)
+    };
+    if size > limit {
+        return Whole::Insufficient;
+    }
     // SAFETY: plain allocation; null means out of memory.
     let d = Libdeflate(unsafe { libdeflate_alloc_decompressor() });
     if d.0.is_null() {
         return Whole::Damaged;
     }
-    let cap = usize::try_from(max_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1);
-    // The trailer's size is exact for a single member under 4 GiB; trust it
-    // as far as DEFLATE can expand at all (1032:1), so a forged size in a
-    // small file cannot ask for gigabytes.
-    let trailer = hint_from_trailer(raw);
-    let first = if trailer > 0 && trailer <= raw.len().saturating_mul(1032) {
-        trailer
-    } else {
-        raw.len().saturating_mul(4)
-    };
-    let mut out: Vec<u8> = Vec::with_capacity(first.min(cap));
+    let mut out: Vec<u8> = Vec::with_capacity(size);
     let mut pos = 0;
     while pos < raw.len() {
         let (mut used_in, mut used_out) = (0usize, 0usize);
@@ -345,18 +325,9 @@ fn gunzip_whole(raw: &[u8], max_bytes: u64) -> Whole {
             SUCCESS => {
                 // SAFETY: libdeflate initialised `used_out` bytes.
                 unsafe { out.set_len(out.len() + used_out) };
-                if out.len() > cap - 1 {
-                    return Whole::TooLarge;
-                }
                 pos += used_in;
             }
-            INSUFFICIENT_SPACE => {
-                if out.capacity() >= cap {
-                    return Whole::TooLarge;
-                }
-                let grown = out.capacity().saturating_mul(2).max(1 << 16).min(cap);
-                out.reserve_exact(grown - out.len());
-            }
+            INSUFFICIENT_SPACE => return Whole::Insufficient,
             _ => return Whole::Damaged,
         }
     }
@@ -413,6 +384,28 @@ mod tests {
         p
     }
 
+    /// All the bytes an opened input yields, read whole or streamed, and
+    /// the error a stream ended with.
+    fn all_bytes(opened: Option<Opened>) -> (Vec<u8>, Option<io::Error>) {
+        match opened {
+            Some(Opened::Whole(l)) => (l.bytes, None),
+            other => drain(other),
+        }
+    }
+
+    /// What reading through the parser says of `raw` under a cap.
+    fn ingest_errors(raw: Vec<u8>, max: u64) -> Vec<String> {
+        let opts = crate::ingest::IngestOptions {
+            max_file_bytes: max,
+            ..Default::default()
+        };
+        crate::ingest::read_bytes("x.gz", raw, 0, &opts)
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn reads_plain_gzip_and_concatenated_members() {
         let dir = tempfile::tempdir().unwrap();
@@ -423,43 +416,64 @@ mod tests {
         let mut two = gz(b"{\"a\":1}\n");
         two.extend(gz(b"{\"b\":2}\n"));
         let p = write(&dir, "b.json.gz", &two);
-        let (l, e) = load(&p, "b.json.gz", false, 1 << 20);
+        let (opened, e) = open(&p, "b.json.gz", false, 1 << 20);
         assert!(e.is_empty());
-        assert_eq!(l.unwrap().bytes, b"{\"a\":1}\n{\"b\":2}\n");
+        let (got, err) = all_bytes(opened);
+        assert!(err.is_none());
+        assert_eq!(got, b"{\"a\":1}\n{\"b\":2}\n");
     }
 
     #[test]
-    fn a_first_member_larger_than_the_trailer_says_and_a_forged_trailer_still_decode_whole() {
+    fn a_single_member_whose_trailer_is_right_is_read_whole_in_one_buffer() {
+        let big: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+            .collect();
+        let (l, e) = decode(gz(&big), "one.gz", 1 << 30);
+        assert!(e.is_empty());
+        let l = l.unwrap();
+        assert_eq!(l.bytes, big);
+        assert_eq!(
+            l.bytes.capacity(),
+            big.len(),
+            "sized once, from the trailer"
+        );
+    }
+
+    #[test]
+    fn members_beyond_the_trailer_and_forged_trailers_are_streamed_whole() {
         let big: Vec<u8> = (0..50_000)
             .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
             .collect();
         let mut two = gz(&big);
         two.extend(gz(b"{\"last\":1}\n"));
-        let (l, e) = decode(two, "two.gz", 1 << 30);
+        let (opened, e) = open_bytes(two, "two.gz", 1 << 30);
         assert!(e.is_empty(), "{e:?}");
-        let got = l.unwrap().bytes;
+        let (got, err) = all_bytes(opened);
+        assert!(err.is_none());
         assert_eq!(got.len(), big.len() + 11);
         assert!(got.starts_with(&big) && got.ends_with(b"{\"last\":1}\n"));
         // A trailer claiming 4 GiB in a tiny file.
         let mut forged = gz(b"{\"a\":1}\n");
         let n = forged.len();
         forged[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
-        let (l, e) = decode(forged, "forged.gz", 1 << 30);
+        let (opened, e) = open_bytes(forged, "forged.gz", 1 << 30);
+        assert!(e.is_empty());
         // The size check fails (the stream is otherwise whole): read as
-        // far as it goes and say so.
-        assert_eq!(l.unwrap().bytes, b"{\"a\":1}\n");
-        assert_eq!(e.len(), 1, "{e:?}");
+        // far as it goes, and the stream says so.
+        let (got, err) = all_bytes(opened);
+        assert_eq!(got, b"{\"a\":1}\n");
+        assert!(err.is_some());
     }
 
     #[test]
     fn the_size_cap_is_exact() {
-        let data = vec![b' '; 4096];
-        let (l, e) = decode(gz(&data), "exact.gz", 4096);
-        assert!(e.is_empty());
-        assert_eq!(l.unwrap().bytes.len(), 4096);
-        let (l, e) = decode(gz(&data), "over.gz", 4095);
-        assert!(l.is_none());
-        assert!(e[0].reason.contains("4095-byte limit"), "{}", e[0]);
+        let data = format!("{{\"a\":{}1}}", " ".repeat(4089)).into_bytes();
+        assert_eq!(data.len(), 4096);
+        assert!(ingest_errors(gz(&data), 4096)
+            .iter()
+            .all(|e| !e.contains("limit")));
+        let e = ingest_errors(gz(&data), 4095);
+        assert!(e.iter().any(|e| e.contains("4095-byte limit")), "{e:?}");
     }
 
     #[test]
@@ -470,20 +484,21 @@ mod tests {
             .collect();
         let full = gz(&data);
         let p = write(&dir, "t.gz", &full[..full.len() / 2]);
-        let (l, e) = load(&p, "t.gz", false, 1 << 30);
-        assert_eq!(e.len(), 1);
-        assert!(e[0].reason.contains("truncated or corrupt"), "{}", e[0]);
-        let got = l.unwrap().bytes;
+        let (opened, e) = open(&p, "t.gz", false, 1 << 30);
+        assert!(e.is_empty());
+        let (got, err) = all_bytes(opened);
+        assert!(err.is_some(), "the damage ends the stream with an error");
         assert!(!got.is_empty() && data.starts_with(&got));
     }
 
     #[test]
     fn caps_decompressed_size() {
+        // A bomb whose content looks like a log is refused at the cap.
+        let mut bomb = b"{\"Records\":[".to_vec();
+        bomb.extend(vec![b' '; 1 << 20]);
+        let e = ingest_errors(gz(&bomb), 1000);
+        assert!(e.iter().any(|e| e.contains("1000-byte limit")), "{e:?}");
         let dir = tempfile::tempdir().unwrap();
-        let p = write(&dir, "bomb.gz", &gz(&vec![b' '; 1 << 20]));
-        let (l, e) = load(&p, "bomb.gz", false, 1000);
-        assert!(l.is_none());
-        assert!(e[0].reason.contains("1000-byte limit"), "{}", e[0]);
         let p = write(&dir, "big.json", &[b' '; 2000]);
         let (l, e) = load(&p, "big.json", false, 1000);
         assert!(l.is_none());
@@ -502,21 +517,23 @@ mod tests {
         let data: Vec<u8> = (0..20_000)
             .flat_map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
             .collect();
+        // The trailer is right, and larger than the limit: streamed.
+        let (opened, e) = open_bytes_within(gz(&data), "big.gz", 1 << 30, 4096);
+        assert!(e.is_empty(), "{e:?}");
+        assert!(matches!(opened, Some(Opened::Stream(_))));
+        let (got, err) = all_bytes(opened);
+        assert!(err.is_none());
+        assert_eq!(got, data);
         // A trailer that understates the size (mod 2^32, or forged) does
-        // not decide: the whole buffer stops at the limit.
+        // not decide either: the one buffer is too small, and it streams.
         let mut forged = gz(&data);
         let n = forged.len();
         forged[n - 4..].copy_from_slice(&16u32.to_le_bytes());
-        let (opened, e) = open_bytes_within(forged, "big.gz", 1 << 30, 4096);
+        let (opened, e) = open_bytes_within(forged, "forged.gz", 1 << 30, 1 << 20);
         assert!(e.is_empty(), "{e:?}");
-        let (got, err) = drain(opened);
-        // The CRC check fails only at the trailer's size, which the stream
-        // reader checks too: what came before is all there.
-        assert!(data.starts_with(&got) && got.len() == data.len(), "{err:?}");
-        // Under a cap at the limit, it is a bomb.
-        let (opened, e) = open_bytes_within(gz(&data), "bomb.gz", 4096, 1 << 20);
-        assert!(opened.is_none());
-        assert!(e[0].reason.contains("4096-byte limit"), "{}", e[0]);
+        let (got, err) = all_bytes(opened);
+        assert_eq!(got, data);
+        assert!(err.is_some(), "the size check fails at the end");
     }
 
     #[test]

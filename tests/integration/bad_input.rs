@@ -99,8 +99,14 @@ fn concatenated_gzip_members_are_read_whole() {
 #[test]
 fn a_gzip_bomb_is_refused_at_the_cap_with_the_cap_named() {
     let d = Dir::new();
-    // 64 MiB of zeros in about 64 KiB.
-    d.put("bomb.json.gz", gz(&vec![0u8; 64 << 20]));
+    // 64 MiB of zeros in about 64 KiB: no log starts with a NUL, so it is
+    // refused at its first bytes, without being inflated further.
+    d.put("zeros.json.gz", gz(&vec![0u8; 64 << 20]));
+    // A bomb that looks like a trail: what follows `[` is 64 MiB of
+    // spaces, which only the cap stops.
+    let mut spaces = b"{\"Records\":[".to_vec();
+    spaces.extend(vec![b' '; 64 << 20]);
+    d.put("bomb.json.gz", gz(&spaces));
     let opts = IngestOptions {
         max_file_bytes: 8 << 20,
         ..IngestOptions::default()
@@ -112,6 +118,11 @@ fn a_gzip_bomb_is_refused_at_the_cap_with_the_cap_named() {
         e.iter()
             .any(|m| m.contains("bomb.json.gz") && m.contains("8388608")),
         "the error names the file and the cap: {e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("zeros.json.gz") && m.contains("not a recognized log")),
+        "{e:?}"
     );
 }
 
@@ -277,8 +288,24 @@ fn symlink_loops_fifos_and_unreadable_files_in_a_walk() {
     writer.join().unwrap();
     assert_eq!(ids(&b), vec!["from-fifo"]);
 
+    // A read that fails with an I/O error is an error naming the file
+    // (reading /proc/self/mem at its start fails, for root too).
+    if Path::new("/proc/self/mem").exists() {
+        let b = ingest(&["/proc/self/mem".to_string()], &IngestOptions::default())
+            .unwrap()
+            .batch;
+        let e = errors(&b);
+        assert!(
+            e.iter()
+                .any(|m| m.starts_with("/proc/self/mem: cannot read")),
+            "{e:?}"
+        );
+    }
     // Without root, a file without read permission is an error naming it.
     if unsafe_is_root() {
+        eprintln!(
+            "skipped: as root every file is readable, so the permission case is not checked here (the I/O error case above is)"
+        );
         return;
     }
     use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,7 @@
 //! polars link happens once.
 
 mod bad_input;
+mod bounds;
 mod cli;
 mod common;
 mod conformance;
