@@ -59,9 +59,11 @@ pub struct ReportArgs {
     pub fail_on: FailOn,
 }
 
-/// Prints the JSON Schema of `--format json` (`rolecall schema report`).
-pub fn print_schema() {
-    print!("{}", report::SCHEMA);
+/// Prints the JSON Schema of `--format json` (`rolecall schema report`);
+/// a closed pipe (`| head`) is not an error.
+pub fn print_schema() -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    super::finish_write(out.write_all(report::SCHEMA.as_bytes()), &mut out)
 }
 
 fn format_for(args: &ReportArgs) -> ReportFormat {

@@ -661,3 +661,54 @@ fn a_scan_follows_calls_that_carry_only_their_key_and_drops_other_roles_calls() 
         "every event is counted, kept or not"
     );
 }
+
+// See: issue 17. `rolecall schema report | head -1` panicked on the closed
+// pipe (a bare `print!`).
+#[test]
+fn every_subcommand_survives_a_closed_pipe() {
+    let out = tempfile::tempdir().unwrap();
+    let export_dir = out.path().join("lake");
+    let suggest_dir = out.path().join("suggest");
+    let sample = ["sample-logs", "--policy", "sample-logs/rolecall.toml"];
+    let with_sample = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.splice(1..1, sample.iter().map(|s| s.to_string()));
+        v
+    };
+    let runs: Vec<Vec<String>> = vec![
+        with_sample(&["scan", "--fail-on", "never", "--format", "json"]),
+        with_sample(&["scan", "--fail-on", "never", "--format", "table"]),
+        with_sample(&["sessions", "--format", "csv"]),
+        with_sample(&["query", "--sql", "SELECT * FROM events"]),
+        with_sample(&["report", "--out", "-", "--format", "markdown"]),
+        with_sample(&[
+            "trust",
+            "--format",
+            "json",
+            "--suggest",
+            &suggest_dir.to_string_lossy(),
+        ]),
+        ["policy", "init", "sample-logs"].map(String::from).to_vec(),
+        with_sample(&["export", "--parquet", &export_dir.to_string_lossy()]),
+        vec!["rules".into()],
+        vec!["rules".into(), "--format".into(), "json".into()],
+        vec!["schema".into(), "report".into()],
+        vec!["--help".into()],
+        vec!["--version".into()],
+    ];
+    for args in runs {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rolecall"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
