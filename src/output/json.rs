@@ -33,7 +33,11 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
         for (i, c) in fragment.char_indices() {
             if is_unsafe_char(c) {
                 writer.write_all(fragment[start..i].as_bytes())?;
-                write!(writer, "\\u{:04x}", c as u32)?;
+                // Beyond the BMP (tag characters) as a surrogate pair:
+                // `\u` takes exactly four hex digits.
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(writer, "\\u{:04x}", unit)?;
+                }
                 start = i + c.len_utf8();
             }
         }

@@ -243,7 +243,7 @@ fn hostile_strings_are_escaped_in_every_ci_format() {
         "markdown",
     ] {
         let text = scan_format(dir.path(), format);
-        for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+        for bad in crate::output::INVISIBLE {
             assert!(!text.contains(bad), "{format}: {bad:?}");
         }
         assert!(!text.contains("c2lnbmF0dXJl"), "{format}: a JWT signature");
@@ -279,6 +279,9 @@ fn hostile_strings_are_escaped_in_every_ci_format() {
             }
             "markdown" => {
                 assert!(!text.contains("<script>"));
+                assert!(!text.contains("@octocat"), "nobody is mentioned");
+                assert!(!text.contains("#1"), "no issue is referenced");
+                assert!(!text.contains("http://evil"), "no bare link");
                 let header = text
                     .lines()
                     .find(|l| l.starts_with("| severity"))

@@ -61,10 +61,24 @@ fn rules_snapshot() {
     insta::assert_snapshot!(run_in_repo(&["rules"]));
 }
 
-const HOSTILE_SUBJECT: &str = "repo:acme/\u{1b}[2J\u{1b}]0;owned\u{7}<script>alert(1)</script>|`x`|=HYPERLINK(\"http://evil\")\u{202e}gnp.exe:ref:refs/heads/main";
+const HOSTILE_SUBJECT: &str = "repo:acme/\u{1b}[2J\u{1b}]0;owned\u{7}<script>alert(1)</script>|`x`|=HYPERLINK(\"http://evil\")\u{202e}gnp.exe\u{e0041}\u{e0042}\u{200d}\u{2066}@octocat#1:ref:refs/heads/main";
+
+/// Characters that must never reach a terminal or a viewer as they are:
+/// escapes, BEL, CSI, bidi override and isolate, a zero-width joiner, and
+/// tag characters.
+pub const INVISIBLE: [char; 8] = [
+    '\u{1b}',
+    '\u{7}',
+    '\u{9b}',
+    '\u{202e}',
+    '\u{2066}',
+    '\u{200d}',
+    '\u{e0041}',
+    '\u{e0042}',
+];
 
 /// A run whose subject and user agent carry escapes, HTML, a CSV formula,
-/// a bidi override and a JWT.
+/// bidi controls, invisible and tag characters, a mention and a JWT.
 pub fn hostile_scenario() -> Scenario {
     let mut s = Scenario::new();
     s.github(&Gh {
@@ -103,7 +117,7 @@ fn hostile_strings_never_reach_the_terminal_raw() {
     let table = crate::common::rolecall(&["scan", p, "--format", "table"]);
     let text = stdout(&table);
     assert!(text.contains("credential-ip-drift"), "{text}");
-    for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+    for bad in INVISIBLE {
         assert!(!text.contains(bad), "{bad:?} reached the terminal: {text}");
     }
     assert!(
@@ -117,7 +131,9 @@ fn hostile_strings_never_reach_the_terminal_raw() {
     let sessions = stdout(&crate::common::rolecall(&[
         "sessions", p, "--format", "table",
     ]));
-    assert!(!sessions.contains('\u{1b}') && !sessions.contains('\u{202e}'));
+    for bad in INVISIBLE {
+        assert!(!sessions.contains(bad), "{bad:?} in sessions");
+    }
 }
 
 #[test]
@@ -129,7 +145,13 @@ fn hostile_strings_stay_valid_and_inert_in_json_and_csv() {
         json.is_ascii() || !json.contains('\u{202e}'),
         "bidi overrides are escaped"
     );
-    assert!(!json.contains('\u{1b}'));
+    for bad in INVISIBLE {
+        assert!(!json.contains(bad), "{bad:?} in JSON");
+    }
+    assert!(
+        json.contains("\\udb40\\udc41"),
+        "a tag character as a surrogate pair"
+    );
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let subject = doc["findings"][0]["subject"].as_str().unwrap();
     assert_eq!(subject, HOSTILE_SUBJECT, "escaping is lossless");
