@@ -169,11 +169,32 @@ pub fn dtype_of(sql_type: &str) -> Option<DataType> {
 /// A partition value as a path segment, escaped as Hive escapes it (ASCII
 /// other than letters, digits, `.`, `_` and `-` becomes `%XX`; engines
 /// unescape it when they read). `None` and the empty string are Hive's
-/// null partition. Values too long for a directory name are refused.
-pub fn escape(value: Option<&str>) -> Result<String, String> {
+/// null partition.
+///
+/// Values come from the input (an account id is whatever a record says),
+/// so the segment is always one safe directory name: a value that would
+/// escape to more than a directory name holds, or that holds characters a
+/// terminal would not show (bidi controls, invisibles), is stored as its
+/// first printable characters, `~` and sixteen hex digits of its SHA-256:
+/// it reads back in that form, and two such values never share a
+/// directory.
+pub fn escape(value: Option<&str>) -> String {
     let Some(v) = value.filter(|v| !v.is_empty()) else {
-        return Ok(NULL_PARTITION.to_string());
+        return NULL_PARTITION.to_string();
     };
+    // ASCII controls are %-escaped; invisible characters beyond ASCII
+    // would pass as they are.
+    let hidden = |c: char| !c.is_ascii() && crate::output::sanitize::is_unsafe_char(c);
+    let out = hive_escape(v);
+    if out.len() <= MAX_PARTITION_VALUE && !v.chars().any(hidden) {
+        return out;
+    }
+    let kept: String = v.chars().filter(|&c| !hidden(c)).take(60).collect();
+    let digest = crate::model::fingerprint::sha256_hex(v.as_bytes());
+    hive_escape(&format!("{kept}~{}", &digest[..16]))
+}
+
+fn hive_escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') || !c.is_ascii() {
@@ -186,14 +207,7 @@ pub fn escape(value: Option<&str>) -> Result<String, String> {
         // A value that spells the null marker must not read back as null.
         out = out.replacen('_', "%5F", 1);
     }
-    if out.len() > MAX_PARTITION_VALUE {
-        return Err(format!(
-            "partition value {:?} is {} bytes escaped, more than a directory name may hold",
-            crate::output::sanitize::terminal(&v.chars().take(60).collect::<String>()),
-            out.len()
-        ));
-    }
-    Ok(out)
+    out
 }
 
 /// The value of an escaped path segment; `None` for the null partition.
@@ -238,7 +252,7 @@ mod tests {
             "ünïcödé",
             NULL_PARTITION,
         ] {
-            let e = escape(Some(v)).unwrap();
+            let e = escape(Some(v));
             assert!(
                 !e.contains('/') && !e.contains('=') && !e.contains('\\'),
                 "{e}"
@@ -246,11 +260,21 @@ mod tests {
             assert_ne!(e, "..");
             assert_eq!(unescape(&e).unwrap().as_deref(), Some(v), "{v}");
         }
-        assert_eq!(escape(Some("../x")).unwrap(), "..%2Fx");
-        assert_eq!(escape(None).unwrap(), NULL_PARTITION);
-        assert_eq!(escape(Some("")).unwrap(), NULL_PARTITION);
+        assert_eq!(escape(Some("../x")), "..%2Fx");
+        assert_eq!(escape(None), NULL_PARTITION);
+        assert_eq!(escape(Some("")), NULL_PARTITION);
         assert_eq!(unescape(NULL_PARTITION).unwrap(), None);
-        assert!(escape(Some(&"x".repeat(300))).is_err());
+        // Too long for a directory, or hiding characters: a short name
+        // with a hash, one component, and distinct for distinct values.
+        let (a, b) = ("x".repeat(300) + "a", "x".repeat(300) + "b");
+        let (ea, eb) = (escape(Some(&a)), escape(Some(&b)));
+        assert!(ea.len() <= MAX_PARTITION_VALUE && ea != eb, "{ea} {eb}");
+        assert!(unescape(&ea).unwrap().unwrap().starts_with(&"x".repeat(60)));
+        let bidi = escape(Some("1111\u{202e}2222"));
+        assert!(!bidi.contains('\u{202e}') && bidi.contains("%7E"), "{bidi}");
+        for e in [&ea, &eb, &bidi] {
+            assert!(!e.contains('/') && !e.contains('\\') && e != ".." && !e.contains('\0'));
+        }
         assert!(unescape("%zz").is_err());
     }
 

@@ -87,9 +87,25 @@ pub fn parse_struct(s: &str) -> Option<Map<String, Value>> {
     }
     let inner = s.trim().strip_prefix('{')?.strip_suffix('}')?;
     let mut out = Map::new();
+    let mut last: Option<String> = None;
     for part in inner.split(", ") {
-        let (k, v) = part.split_once('=')?;
-        out.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
+        match part.split_once('=') {
+            Some((k, v)) => {
+                let k = k.trim().to_string();
+                out.insert(k.clone(), Value::String(v.trim().to_string()));
+                last = Some(k);
+            }
+            // Lake writes `k=v, k=v` without quoting, so a value with a
+            // comma in it (`expiration=Apr 16, 2025, 3:46:56 AM`) comes
+            // apart: a piece without `=` goes on with the value before.
+            None => {
+                let k = last.as_ref()?;
+                if let Some(Value::String(v)) = out.get_mut(k) {
+                    v.push_str(", ");
+                    v.push_str(part.trim());
+                }
+            }
+        }
     }
     Some(out)
 }
@@ -327,8 +343,12 @@ mod tests {
         let c = parse_struct(
             "{accessKeyId=ASIAKEY, expiration=Apr 16, 2025, 3:46:56 AM, sessionToken=x}",
         );
-        // Lake's notation is ambiguous with commas inside values: keep what parses.
-        assert!(c.is_none() || c.unwrap().contains_key("accessKeyId"));
+        // A value with commas in it keeps them.
+        let c = c.expect("Lake's struct notation is read");
+        assert_eq!(c["accessKeyId"], "ASIAKEY");
+        assert_eq!(c["expiration"], "Apr 16, 2025, 3:46:56 AM");
+        assert_eq!(c["sessionToken"], "x");
+        assert!(parse_struct("{no pairs here}").is_none());
         let c = parse_struct(r#"{"accessKeyId":"ASIAKEY","sessionToken":"secret"}"#).unwrap();
         assert_eq!(c["accessKeyId"], "ASIAKEY");
         let row: Map<String, Value> = serde_json::from_value(json!({
