@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 per=${SECONDS_PER_TARGET:-30}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ingest_cloudtrail scanner ingest_gcp ingest_azure ingest_vault ingest_claims ingest_jobs jwt subject policy)
+[ ${#targets[@]} -gt 0 ] || targets=(ingest_cloudtrail scanner stream ingest_gcp ingest_azure ingest_vault ingest_claims ingest_jobs jwt subject policy)
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$HOME/.cache/rolecall-target}/fuzz}
 
@@ -36,6 +36,11 @@ corpus scanner
 for f in $(find sample-logs/AWSLogs -name '*.json.gz' | sort | head -6); do
   gzip -dc "$f" > "$scratch/scanner/$(basename "$f" .gz)"
 done
+corpus stream
+for f in $(find sample-logs/AWSLogs -name '*.json.gz' | sort | head -4); do
+  { printf '\x07'; gzip -dc "$f"; } > "$scratch/stream/$(basename "$f" .gz)"
+done
+cp sample-logs/vault/vault_audit.log "$scratch/stream/vault" 2>/dev/null || true
 corpus ingest_gcp $(find sample-logs/gcp -type f | sort)
 corpus ingest_azure $(find sample-logs/azure -type f | sort)
 corpus ingest_vault sample-logs/vault/vault_audit.log

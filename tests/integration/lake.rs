@@ -349,12 +349,10 @@ fn spark_available() -> bool {
     if java && pyspark {
         return true;
     }
-    let why = format!("Spark test skipped: java {java}, pyspark {pyspark}");
-    assert!(
-        std::env::var_os("ROLECALL_REQUIRE_SPARK").is_none(),
-        "{why}"
+    crate::common::skip_or_fail(
+        "ROLECALL_REQUIRE_SPARK",
+        &format!("the Spark test needs java ({java}) and pyspark ({pyspark})"),
     );
-    eprintln!("{why}");
     false
 }
 

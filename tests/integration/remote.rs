@@ -527,7 +527,10 @@ fn gz(data: &[u8]) -> Vec<u8> {
 #[test]
 fn s3_trails_are_read_with_date_pruning_and_digests_skipped() {
     let Some(moto) = start_moto() else {
-        eprintln!("moto_server is not installed; skipped (pip install 'moto[server]')");
+        crate::common::skip_or_fail(
+            "ROLECALL_REQUIRE_MOTO",
+            "moto_server is not installed (pip install 'moto[server]')",
+        );
         return;
     };
     let records = drift_scenario().records;

@@ -849,7 +849,10 @@ fn panther_github_trust_tests_agree_except_where_documented() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/conformance/expected/panther_aws_iam_role_github_actions_trust.yml");
     let Ok(yaml) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: {} is not here", path.display());
+        crate::common::skip_or_fail(
+            "ROLECALL_REQUIRE_CONFORMANCE",
+            &format!("{} is not here", path.display()),
+        );
         return;
     };
     let tests = panther_tests(&yaml);

@@ -10,7 +10,11 @@ use rolecall::ingest::jwt::{decode, Jwks};
 fn jwks() -> &'static Jwks {
     static JWKS: OnceLock<Jwks> = OnceLock::new();
     JWKS.get_or_init(|| {
-        Jwks::parse("gitlab-jwks.json", include_str!("../../../sample-logs/keys/gitlab-jwks.json")).expect("the sample key set")
+        Jwks::parse(
+            "gitlab-jwks.json",
+            include_str!("../../../sample-logs/keys/gitlab-jwks.json"),
+        )
+        .expect("the sample key set")
     })
 }
 
