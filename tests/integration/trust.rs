@@ -977,6 +977,81 @@ fn suggest_writes_a_policy_and_a_terraform_role_per_used_role() {
     }
 }
 
+// See: issue 17. A role ARN's account id comes from the input; one that
+// is a path made `--suggest DIR` write outside DIR.
+#[test]
+fn suggest_names_stay_inside_the_directory_whatever_the_role_arn_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/trust");
+    for p in walk(&src).into_iter().filter(|p| p.is_file()) {
+        let text = std::fs::read_to_string(&p).unwrap().replace(
+            "arn:aws:iam::111111111111:role/deploy-prod",
+            "arn:aws:iam::../../escaped:role/deploy-prod",
+        );
+        let to = logs.join(p.strip_prefix(&src).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    let out = dir.path().join("a").join("b").join("suggest");
+    std::fs::create_dir_all(&out).unwrap();
+    // A link planted in DIR under a name rolecall might choose.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    for name in ["111111111111-deploy-dev.json", "111111111111-deploy-dev.tf"] {
+        std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
+    }
+    let o = run_in_repo(&[
+        "trust",
+        logs.to_str().unwrap(),
+        "--format",
+        "json",
+        "--suggest",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    // Nothing was written beside or above DIR.
+    let escaped: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| !p.starts_with(&out) && !p.starts_with(&logs) && p != &victim)
+        .filter(|p| p.is_file())
+        .collect();
+    assert!(escaped.is_empty(), "written outside DIR: {escaped:?}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "keep",
+        "the link was not followed"
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("deploy-prod")), "{names:?}");
+    for n in &names {
+        assert!(
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                && !n.starts_with('.'),
+            "{n}"
+        );
+        let meta = std::fs::symlink_metadata(out.join(n)).unwrap();
+        assert!(!meta.file_type().is_symlink(), "{n} is still a link");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
 #[test]
 fn suggestions_admit_what_was_observed_and_refuse_the_rest() {
     // The fixtures: each tightened policy admits every observed successful
