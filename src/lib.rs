@@ -24,7 +24,6 @@ pub mod output;
 pub mod pipeline;
 pub mod policy;
 pub mod report;
-pub mod state;
 pub mod text;
 pub mod trust;
 pub mod tui;

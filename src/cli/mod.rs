@@ -28,9 +28,9 @@ use crate::ingest::jwt::Jwks;
 use crate::ingest::{read::DEFAULT_MAX_FILE_BYTES, IngestOptions};
 use crate::model::time::{parse_date, parse_timestamp, Micros};
 use crate::model::Summary;
-use crate::output::sanitize::terminal;
 use crate::pipeline::Config;
 use crate::policy::{parse_duration, Policy};
+use crate::text::terminal;
 
 const EXAMPLES: &str = "\
 Examples:

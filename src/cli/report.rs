@@ -17,8 +17,8 @@ use super::{print_input_errors, Exit, InputArgs};
 use crate::detect::memory;
 use crate::model::time::Micros;
 use crate::model::{sort_findings, Report, SeverityCounts};
+use crate::report::state::{history, record, State};
 use crate::report::{self, Context as ReportContext, Document, Memory, Window};
-use crate::state::{history, record, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -147,7 +147,7 @@ fn render(doc: &Document, format: ReportFormat) -> Result<Vec<u8>> {
         ReportFormat::Markdown => report::markdown::render(doc).into_bytes(),
         ReportFormat::Json => {
             let mut buf = Vec::new();
-            crate::output::json::write_pretty(&mut buf, doc)
+            crate::text::json::write_pretty(&mut buf, doc)
                 .context("cannot serialize the report")?;
             buf
         }
@@ -249,8 +249,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             report.summary.suppressed += accepted.len();
             report.suppressed.extend(accepted);
             add_findings(&mut report, remembered);
-            let statuses = record::statuses(&report.findings, &history);
-            let resolved = record::resolved(&report.findings, &history);
+            let statuses = crate::model::history::statuses(&report.findings, &history);
+            let resolved = crate::model::history::resolved(&report.findings, &history);
             let run = record::RunRecord {
                 window_key: key,
                 started_at: started,
@@ -284,7 +284,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             let trends = record::trends(&tx, &path, 30, 30, window.end)?;
             let runs: i64 = tx
                 .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-                .map_err(|e| crate::state::classify(&path, e, Duration::ZERO))?;
+                .map_err(|e| crate::report::state::classify(&path, e, Duration::ZERO))?;
             let doc = Document::build(&ReportContext {
                 report: &report,
                 policy: &cfg.policy,
@@ -311,7 +311,7 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             // Ctrl-C up to here rolls the whole run back.
             crate::limits::check()?;
             tx.commit().map_err(|e| {
-                crate::state::classify(&path, e, Duration::from_secs(args.lock_timeout))
+                crate::report::state::classify(&path, e, Duration::from_secs(args.lock_timeout))
             })?;
         }
         None => {

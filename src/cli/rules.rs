@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::{finish_write, open_output, Exit};
 use crate::detect::{catalogue, sql};
-use crate::output::json::write_pretty;
-use crate::output::sanitize::cell;
+use crate::text::cell;
+use crate::text::json::write_pretty;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RulesFormat {

@@ -12,8 +12,8 @@ use clap::{Args, ValueEnum};
 
 use super::{finish_write, open_output, print_input_errors, Exit, InputArgs};
 use crate::model::time::format_time;
-use crate::output::sanitize::terminal;
 use crate::text::file_name::write_in;
+use crate::text::terminal;
 use crate::trust::evaluate::Outcome;
 use crate::trust::suggest::{file_stem, suggest, terraform};
 use crate::trust::usage::{role_usage, RoleUsage};
@@ -133,7 +133,7 @@ pub fn write_table(out: &mut dyn Write, roles: &[RoleUsage]) -> std::io::Result<
 /// The usage of every federated role in a finished run.
 pub fn usages(
     outcome: &crate::pipeline::Outcome,
-) -> Vec<(RoleUsage, crate::trust::policy_doc::PolicyDocument)> {
+) -> Vec<(RoleUsage, crate::model::policy_doc::PolicyDocument)> {
     let report = &outcome.report;
     let file = |i: u32| report.file_name(i).to_string();
     outcome

@@ -13,11 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 
 use crate::model::fingerprint::fingerprint;
+use crate::model::history::{ExchangeRow, History, Observations, RoleValue, WorkflowAction};
 use crate::model::time::{format_time, Micros};
 use crate::model::{Finding, Report, Severity};
 use crate::policy::Policy;
-use crate::state::history::History;
-use crate::state::record::{ExchangeRow, Observations, RoleValue, WorkflowAction};
 
 pub const FIRST_SEEN: &str = "first-seen-subject";
 pub const FIRST_SEEN_TITLE: &str = "A role assumed from something never seen for it";

@@ -23,9 +23,10 @@ use polars::sql::SQLContext;
 use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use serde_json::{Map, Value};
 
-use self::sql::{cell_value, QueryDef, SessionFields};
+use self::sql::{QueryDef, SessionFields};
 use self::tables::{Derived, UncheckedLog};
 use crate::error::QueryError;
+use crate::model::cells::cell_value;
 use crate::model::events::EventStore;
 use crate::model::records::{Assumption, ClaimsMatch, JobRecord, RunWindow, Session, TokenClaims};
 use crate::model::tables::{self as base, FrameBuilder};

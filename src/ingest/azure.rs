@@ -17,8 +17,8 @@
 
 use serde_json::{Map, Value};
 
-use super::cloudtrail::{Outcome, Position};
 use super::json::FieldError;
+use super::source::{keyed_log, map_event, Outcome, Position, Read, Source};
 use super::value::{at_map, object_at, str_at, string_list, text_at, time_at};
 use crate::model::events::EventRow;
 use crate::model::records::{Assumption, FederatedCredential};
@@ -45,6 +45,41 @@ fn text(m: &Map<String, Value>, diag: &str, flat: &str) -> Result<Option<String>
 }
 
 /// A service principal sign-in record, in either shape.
+/// Entra service-principal and managed-identity sign-ins.
+pub const SIGN_INS: Source = Source {
+    name: "Microsoft Entra sign-ins",
+    sniff: keyed_log,
+    read: |p, rec| map_event(p, rec, is_signin, read_signin),
+};
+
+/// Azure Activity Log records.
+pub const ACTIVITY: Source = Source {
+    name: "Azure Activity Log",
+    sniff: keyed_log,
+    read: |p, rec| map_event(p, rec, is_activity, read_activity),
+};
+
+/// Entra federated identity credential definitions.
+pub const CREDENTIALS: Source = Source {
+    name: "Entra federated credentials",
+    sniff: keyed_log,
+    read: |p, rec| {
+        let at = rec.at.clone();
+        let Some(map) = rec.map(p) else {
+            return Read::Taken;
+        };
+        if !is_credential(map) {
+            return Read::Declined;
+        }
+        p.out.records += 1;
+        match read_credential(map, p.ctx.file) {
+            Ok(c) => p.out.federated_credentials.push(c),
+            Err(e) => p.error(at, format!("federated credential: {e}")),
+        }
+        Read::Taken
+    },
+};
+
 pub fn is_signin(m: &Map<String, Value>) -> bool {
     let category = m.get("category").and_then(Value::as_str);
     let kind = m.get("Type").and_then(Value::as_str);

@@ -11,7 +11,9 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::json::{as_str, has_backslash, value_text, FieldError, Raw};
+use super::json::{as_str, has_backslash, value_text, FieldError, Key, Raw};
+use super::source::{pairs_to_map, Parser, Read, Source};
+use crate::error::Location;
 use crate::model::records::TokenClaims;
 use crate::model::refs::normalize_ref;
 use crate::model::subject::{
@@ -23,6 +25,47 @@ use crate::model::time::{from_epoch_seconds, Micros};
 /// A claim set's top-level members, whichever way they were read: a
 /// parsed map (a decoded JWT) or the borrowed pairs of a claim set read
 /// from a file ([`Pairs`]). Lookups see the last value of a repeated key.
+/// Decoded CI token claim sets (raw JWTs come through the line reader).
+pub const SOURCE: Source = Source {
+    name: "CI token claims",
+    sniff: |obj| obj.has(Key::Iss) && obj.has(Key::Sub),
+    read: |p, rec| {
+        let (obj, at, index) = (rec.obj, rec.at.clone(), rec.index);
+        p.out.records += 1;
+        match Pairs::new(&obj.pairs) {
+            Ok(Some(pairs)) => push(p, &pairs, None, at, index),
+            // A repeated key: the map decides which value wins.
+            Ok(None) => match pairs_to_map(obj) {
+                Ok(map) => push(p, &map, None, at, index),
+                Err(e) => p.error(at, e),
+            },
+            Err(e) => p.error(at, e),
+        }
+        Read::Taken
+    },
+};
+
+/// One claim set into the batch; `jwt` is `Some(verified)` for a raw JWT.
+pub fn push(
+    p: &mut Parser<'_, '_>,
+    map: &impl Members,
+    jwt: Option<Option<bool>>,
+    at: Location,
+    record: u64,
+) {
+    match claims_from_map(map) {
+        Ok(mut c) => {
+            c.from_jwt = jwt.is_some();
+            c.verified = jwt.flatten();
+            c.file = p.ctx.file;
+            c.record = record as u32;
+            c.line = p.line as u32;
+            p.out.claims.push(c);
+        }
+        Err(e) => p.error(at, format!("claim set: {e}")),
+    }
+}
+
 pub trait Members {
     fn get(&self, key: &str) -> Option<Cow<'_, Value>>;
     fn has(&self, key: &str) -> bool;
@@ -423,7 +466,7 @@ pub fn claims_from_json(text: &str) -> Result<TokenClaims, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::scanner::members_of;
+    use crate::ingest::json::scanner::members_of;
     use serde_json::json;
 
     fn claims(v: Value) -> TokenClaims {

@@ -10,10 +10,14 @@
 
 use std::borrow::Cow;
 
+use super::json::scanner::{fields, slot_in, NestedLayout, NestedReader, Scan, Scanner};
 use super::json::{
-    as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Obj, Raw,
+    as_str, object_text, opt_bool, opt_i64, opt_nonempty, opt_str, FieldError, Key, Nested, Obj,
+    Raw,
 };
-use super::scanner::{fields, slot_in, IdentityLayout, Scan, Scanner};
+use super::source::{Outcome, Parser, Position, Read, Source};
+use super::trust;
+use crate::error::Location;
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
 use crate::model::secrets::redact_value;
@@ -77,14 +81,34 @@ const ASSUMED_ROLE_USER: &[&[&str]; 1] = &[&["arn"]];
 /// Where `sessionContext` sits in [`USER_IDENTITY`].
 const SESSION_CONTEXT_SLOT: usize = 8;
 
-/// `userIdentity` as the record path reads it: its own fields and those
-/// of `sessionContext`, `sessionIssuer` and `webIdFederationData`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Identity<'de> {
-    user: [Option<Raw<'de>>; 9],
-    context: [Option<Raw<'de>>; 2],
-    issuer: [Option<Raw<'de>>; 2],
-    federation: [Option<Raw<'de>>; 1],
+/// `userIdentity` as the record path reads it, in the slots of a
+/// [`Nested`]: its own fields (the first nine), then `sessionContext`'s
+/// two, `sessionIssuer`'s two and `webIdFederationData`'s one.
+const USER_SLOTS: usize = 9;
+const CONTEXT_SLOTS: usize = 2;
+const ISSUER_SLOTS: usize = 2;
+
+/// The scanner reads `userIdentity` in passing (see [`scan_identity`]).
+pub const IDENTITY: NestedReader = NestedReader {
+    key: Key::UserIdentity,
+    read: scan_identity,
+};
+
+/// The four levels of an identity's slots, borrowed.
+#[allow(clippy::type_complexity)]
+fn levels<'n, 'de>(
+    n: &'n Nested<'de>,
+) -> (
+    &'n [Option<Raw<'de>>; 9],
+    &'n [Option<Raw<'de>>; 2],
+    &'n [Option<Raw<'de>>; 2],
+    &'n [Option<Raw<'de>>; 1],
+) {
+    let (user, rest) = n.0.split_first_chunk::<USER_SLOTS>().expect("slots");
+    let (context, rest) = rest.split_first_chunk::<CONTEXT_SLOTS>().expect("slots");
+    let (issuer, rest) = rest.split_first_chunk::<ISSUER_SLOTS>().expect("slots");
+    let (federation, _) = rest.split_first_chunk::<1>().expect("slots");
+    (user, context, issuer, federation)
 }
 
 /// Reads `userIdentity` while the record is scanned, so that its text is
@@ -95,20 +119,24 @@ pub struct Identity<'de> {
 /// as a string).
 pub fn scan_identity<'de>(
     s: &mut Scanner<'de>,
-    out: &mut Option<Identity<'de>>,
-    layout: Option<&mut IdentityLayout<'de>>,
+    out: &mut Option<Nested<'de>>,
+    layout: Option<&mut NestedLayout<'de>>,
 ) -> Scan<Raw<'de>> {
-    let Identity {
-        user,
-        context,
-        issuer,
-        federation,
-    } = out.insert(Identity::default());
+    let slots = &mut out.insert(Nested::default()).0;
+    let (user, rest) = slots.split_first_chunk_mut::<USER_SLOTS>().expect("slots");
+    let (context, rest) = rest
+        .split_first_chunk_mut::<CONTEXT_SLOTS>()
+        .expect("slots");
+    let (issuer, rest) = rest.split_first_chunk_mut::<ISSUER_SLOTS>().expect("slots");
+    let (federation, _) = rest.split_first_chunk_mut::<1>().expect("slots");
     let mut plain = true;
     // A nested object's value when it is an object; anything but `null`
     // otherwise leaves the identity to the text path.
     let (user_layout, mut context_layout, mut issuer_layout) = match layout {
-        Some(l) => (Some(&mut l.user), Some(&mut l.context), Some(&mut l.issuer)),
+        Some(l) => {
+            let [u, c, i] = &mut l.levels;
+            (Some(u), Some(c), Some(i))
+        }
         None => (None, None, None),
     };
     let (raw, duplicate) = s.object_fields_by(
@@ -185,23 +213,43 @@ pub fn is_service_source(source: &str) -> bool {
         || source.ends_with(".amazon.com")
 }
 
-/// What became of one record.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The event was kept; `assumption` is set for web-identity exchanges.
-    Event(Option<Box<Assumption>>),
-    /// An Insight record: not an API call.
-    Insight,
-    /// Outside `--since`/`--until`.
-    OutsideWindow,
-}
+/// CloudTrail records, as S3 delivers them, exported, or embedded.
+pub const SOURCE: Source = Source {
+    name: "AWS CloudTrail",
+    sniff: is_cloudtrail,
+    read: |p, rec| {
+        read_event(p, rec.obj, rec.at.clone(), rec.index);
+        Read::Taken
+    },
+};
 
-/// Where the record sits, for the rows that point back to it.
-#[derive(Clone, Copy)]
-pub struct Position {
-    pub file: u32,
-    pub record: u32,
-    pub line: u32,
+/// One CloudTrail record into the batch: its event (and exchange), and a
+/// trust change it makes.
+pub fn read_event(p: &mut Parser<'_, '_>, obj: &Obj<'_>, at: Location, record: u64) {
+    p.out.records += 1;
+    if let Some(k) = obj.duplicate {
+        p.error(
+            at.clone(),
+            format!(
+                "duplicate key `{}`; the last value was used",
+                super::json::key_name(k)
+            ),
+        );
+    }
+    let pos = p.position(record);
+    let window = p.window();
+    let result = read_record(obj, pos, window, &mut p.pusher());
+    match result {
+        Ok(Outcome::Event(None)) if trust::is_trust_event(obj) => {
+            match trust::from_cloudtrail(obj, pos) {
+                Some(Ok(trust::TrustEvent::Role(r))) => p.out.trust.roles.push(*r),
+                Some(Ok(trust::TrustEvent::Provider(c))) => p.out.trust.oidc_changes.push(*c),
+                Some(Err(e)) => p.error(at, e),
+                None => {}
+            }
+        }
+        other => p.outcome(other, at),
+    }
 }
 
 /// Whether an object looks like a CloudTrail record.
@@ -262,7 +310,7 @@ pub fn read_record(
     // objects unwrapped from strings as exports write them (the texts may
     // be unwrapped copies, kept here for the record's life).
     let (ui_text, sc_text, issuer_text, wif_text, from_text);
-    let id = match &obj.identity {
+    let id = match &obj.nested {
         Some(id) => id,
         None => {
             ui_text = nested_text(obj.get(Key::UserIdentity), "userIdentity")?;
@@ -284,17 +332,26 @@ pub fn read_record(
                 WEB_ID_FEDERATION,
                 "userIdentity.sessionContext.webIdFederationData",
             )?;
-            from_text = Identity {
-                user,
-                context,
-                issuer,
-                federation,
-            };
+            let mut slots = Nested::default();
+            let (u, rest) = slots
+                .0
+                .split_first_chunk_mut::<USER_SLOTS>()
+                .expect("slots");
+            *u = user;
+            let (c, rest) = rest
+                .split_first_chunk_mut::<CONTEXT_SLOTS>()
+                .expect("slots");
+            *c = context;
+            let (i, rest) = rest.split_first_chunk_mut::<ISSUER_SLOTS>().expect("slots");
+            *i = issuer;
+            rest[0] = federation[0];
+            from_text = slots;
             &from_text
         }
     };
+    let (id_user, _, id_issuer, id_federation) = levels(id);
     let [kind, principal_id, arn, account_id, access_key_id, user_name, invoked_by, provider, _] =
-        id.user;
+        *id_user;
     let within = |e: FieldError| e.within("userIdentity");
     let principal_type = opt_str(kind, "type").map_err(within)?;
     let principal_id = opt_str(principal_id, "principalId").map_err(within)?;
@@ -305,11 +362,11 @@ pub fn read_record(
     let invoked_by = opt_nonempty(invoked_by, "invokedBy").map_err(within)?;
     let identity_provider = opt_nonempty(provider, "identityProvider").map_err(within)?;
 
-    let [issuer_kind, issuer_arn] = id.issuer;
+    let [issuer_kind, issuer_arn] = *id_issuer;
     let within_issuer = |e: FieldError| e.within("userIdentity.sessionContext.sessionIssuer");
     let issuer_type = opt_str(issuer_kind, "type").map_err(within_issuer)?;
     let issuer_arn = opt_nonempty(issuer_arn, "arn").map_err(within_issuer)?;
-    let [federated_provider] = id.federation;
+    let [federated_provider] = *id_federation;
     let federated_provider = opt_nonempty(federated_provider, "federatedProvider")
         .map_err(|e| e.within("userIdentity.sessionContext.webIdFederationData"))?;
 

@@ -6,50 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use crate::model::time::{format_time, Micros};
+pub use crate::model::gaps::TrailGap;
+use crate::model::gaps::HOUR;
+use crate::model::time::Micros;
 
 /// Files an hour on each side of a silent stretch for it to count as a gap.
 pub const BUSY_HOUR_FILES: usize = 3;
-
-const HOUR: Micros = 3_600_000_000;
-
-/// Hours with no delivered file between busy hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct TrailGap {
-    pub account: String,
-    pub region: String,
-    #[serde(
-        serialize_with = "crate::model::time::ser_micros",
-        deserialize_with = "crate::model::time::de_micros"
-    )]
-    pub from: Micros,
-    #[serde(
-        serialize_with = "crate::model::time::ser_micros",
-        deserialize_with = "crate::model::time::de_micros"
-    )]
-    pub to: Micros,
-    pub files_before: usize,
-    pub files_after: usize,
-}
-
-impl TrailGap {
-    pub fn describe(&self) -> String {
-        let hours = (self.to - self.from) / HOUR;
-        format!(
-            "no CloudTrail file for {} in {} from {} to {} ({} hour{}) while the hour before had {} files and the hour after {}: was the trail stopped?",
-            self.account,
-            self.region,
-            format_time(self.from),
-            format_time(self.to),
-            hours,
-            if hours == 1 { "" } else { "s" },
-            self.files_before,
-            self.files_after
-        )
-    }
-}
 
 /// (account, region, hour start) of a delivered trail file's name.
 pub fn delivery_hour(path: &str) -> Option<(String, String, Micros)> {
@@ -108,6 +70,7 @@ pub fn find<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<TrailGap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::time::format_time;
 
     fn name(hour: u32, minute: u32, n: usize) -> String {
         format!("AWSLogs/111111111111/CloudTrail/us-east-1/2025/05/14/111111111111_CloudTrail_us-east-1_20250514T{hour:02}{minute:02}Z_{n}.json.gz")

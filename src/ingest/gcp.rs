@@ -21,8 +21,8 @@
 
 use serde_json::{Map, Value};
 
-use super::cloudtrail::{Outcome, Position};
 use super::json::FieldError;
+use super::source::{keyed_log, map_event, Outcome, Position, Source};
 use super::value::{at_map, is_ip, str_at, time_at};
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
@@ -107,6 +107,13 @@ pub fn service_of_method(method: &str) -> Option<String> {
 }
 
 /// Whether an object is a Cloud Audit Log entry.
+/// GCP Cloud Audit Log entries.
+pub const SOURCE: Source = Source {
+    name: "GCP Cloud Audit Logs",
+    sniff: keyed_log,
+    read: |p, rec| map_event(p, rec, is_entry, read_entry),
+};
+
 pub fn is_entry(map: &Map<String, Value>) -> bool {
     map.get("protoPayload").is_some_and(Value::is_object)
 }

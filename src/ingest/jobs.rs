@@ -6,8 +6,9 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::json::{as_str, value_text as text, FieldError, Raw};
-use super::scanner::Scanner;
+use super::json::scanner::Scanner;
+use super::json::{as_str, value_text as text, FieldError, Key, Raw};
+use super::source::{pairs_to_map, Read, Source};
 use super::value::string_list;
 use crate::model::records::JobRecord;
 use crate::model::time::parse_timestamp;
@@ -42,6 +43,31 @@ fn repository_from_url(url: &str) -> Option<String> {
 }
 
 /// Builds a job row from a whole webhook payload.
+/// GitHub `workflow_job` webhook deliveries.
+pub const SOURCE: Source = Source {
+    name: "GitHub workflow_job payloads",
+    sniff: |obj| obj.get(Key::WorkflowJob).is_some(),
+    read: |p, rec| {
+        let (obj, at) = (rec.obj, rec.at.clone());
+        p.out.records += 1;
+        let read = match job_from_members(&obj.pairs, obj.plain) {
+            Some(read) => Ok(read),
+            None => pairs_to_map(obj).map(|map| job_from_payload(&map)),
+        };
+        match read {
+            Ok(Ok(mut job)) => {
+                job.file = p.ctx.file;
+                job.record = rec.index as u32;
+                job.line = p.line as u32;
+                p.out.jobs.push(job);
+            }
+            Ok(Err(e)) => p.error(at, format!("workflow_job payload: {e}")),
+            Err(e) => p.error(at, e),
+        }
+        Read::Taken
+    },
+};
+
 pub fn job_from_payload(payload: &Map<String, Value>) -> Result<JobRecord, FieldError> {
     let job = payload
         .get("workflow_job")
@@ -246,8 +272,8 @@ pub fn job_from_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::json::scanner::{line_document, members_of};
     use crate::ingest::json::Obj;
-    use crate::ingest::scanner::{line_document, members_of};
 
     #[test]
     fn reads_a_completed_job() {
@@ -272,7 +298,7 @@ mod tests {
     /// [`Obj::plain`] set), which must agree the same way.
     fn members_and_tree_differ(text: &str) -> Option<String> {
         let mut obj = Obj::default();
-        if line_document(text, &mut obj).is_ok() {
+        if line_document(text, &mut obj, Some(&crate::ingest::cloudtrail::IDENTITY)).is_ok() {
             if let Some(fast) = job_from_members(&obj.pairs, obj.plain) {
                 if let Some(differ) = differs_from_tree(text, fast) {
                     return Some(format!("as a line: {differ}"));
@@ -300,7 +326,7 @@ mod tests {
             "the usual shape takes the fast path"
         );
         let mut obj = Obj::default();
-        line_document(usual, &mut obj).unwrap();
+        line_document(usual, &mut obj, Some(&crate::ingest::cloudtrail::IDENTITY)).unwrap();
         assert!(obj.plain, "and as a line, without a second look");
         assert!(job_from_members(&obj.pairs, obj.plain).is_some());
         assert_eq!(members_and_tree_differ(usual), None);
@@ -342,7 +368,7 @@ mod tests {
                 "{text}"
             );
             let mut obj = Obj::default();
-            if line_document(text, &mut obj).is_ok() {
+            if line_document(text, &mut obj, Some(&crate::ingest::cloudtrail::IDENTITY)).is_ok() {
                 assert!(job_from_members(&obj.pairs, obj.plain).is_none(), "{text}");
             }
         }

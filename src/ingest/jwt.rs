@@ -13,7 +13,32 @@ use base64::Engine;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde_json::{Map, Value};
 
+use super::json::Key;
+use super::source::{Read, Source};
 use crate::error::JwksError;
+use crate::model::SkippedFile;
+
+/// A JSON Web Key Set met among the sources: not a log. One kept beside
+/// the tokens it verifies is skipped; one named as a source is a mistake
+/// worth saying.
+pub const KEY_SETS: Source = Source {
+    name: "JSON Web Key Sets",
+    sniff: |obj| obj.has(Key::Keys),
+    read: |p, rec| {
+        if p.ctx.explicit {
+            p.error(
+                rec.at.clone(),
+                "a JSON Web Key Set: give it with --jwks, not as a source",
+            );
+        } else {
+            p.out.skipped_files.push(SkippedFile {
+                path: p.ctx.display.to_string(),
+                reason: "a JSON Web Key Set (use it with --jwks)".into(),
+            });
+        }
+        Read::Taken
+    },
+};
 
 /// A verification key from a JWKS.
 #[derive(Debug, Clone)]

@@ -22,14 +22,14 @@
 
 use serde_json::{Map, Value};
 
-use super::cloudtrail::Position;
 use super::json::{object_text, opt_str, Key, Obj};
+use super::source::{self, Parser, Position, Record, Source};
 use super::value::{at_map, str_at, string_list};
+use crate::model::account_of_arn;
+use crate::model::policy_doc::{parse_policy_value, PolicyDocument};
 use crate::model::subject::normalize_issuer;
 use crate::model::time::parse_timestamp;
-use crate::trust::context::account_of_arn;
-use crate::trust::policy_doc::{parse_policy_value, PolicyDocument};
-use crate::trust::{OidcProviderChange, RoleTrust, TrustInputs, TrustOrigin, WifProvider};
+use crate::model::trust::{OidcProviderChange, RoleTrust, TrustInputs, TrustOrigin, WifProvider};
 
 /// The shape of a trust input object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,33 @@ pub enum Shape {
 }
 
 /// Recognizes a trust input by its top-level keys.
+/// Trust inputs: role snapshots, bare policy documents, GCP pool providers.
+pub const SOURCE: Source = Source {
+    name: "trust policies",
+    sniff: |obj| sniff(obj).is_some(),
+    read: read_input,
+};
+
+fn read_input(p: &mut Parser<'_, '_>, rec: &mut Record<'_, '_>) -> source::Read {
+    let Some(shape) = sniff(rec.obj) else {
+        return source::Read::Declined;
+    };
+    let (at, pos) = (rec.at.clone(), p.position(rec.index));
+    let display = p.ctx.display;
+    let Some(map) = rec.map(p) else {
+        return source::Read::Taken;
+    };
+    let read = read(shape, map, display, pos);
+    p.out.records += read.records;
+    p.out.notes.extend(read.notes);
+    for e in read.errors {
+        p.error(at.clone(), e);
+    }
+    let mut t = read.trust;
+    p.out.trust.append(&mut t);
+    source::Read::Taken
+}
+
 pub fn sniff(obj: &Obj<'_>) -> Option<Shape> {
     let has = |k: &str| obj.pairs.iter().any(|(key, _)| key == k);
     if has("RoleDetailList") || (has("UserDetailList") && has("GroupDetailList")) {

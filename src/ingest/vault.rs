@@ -12,14 +12,21 @@
 
 use serde_json::{Map, Value};
 
-use super::cloudtrail::{Outcome, Position};
 use super::json::FieldError;
+use super::source::{keyed_log, map_event, Outcome, Position, Source};
 use super::value::{object_at, str_at, time_at};
 use crate::model::events::EventRow;
 use crate::model::records::Assumption;
 use crate::model::time::Micros;
 
 /// Whether an object is a Vault audit entry.
+/// HashiCorp Vault audit device records.
+pub const SOURCE: Source = Source {
+    name: "HashiCorp Vault audit log",
+    sniff: keyed_log,
+    read: |p, rec| map_event(p, rec, is_entry, read_entry),
+};
+
 pub fn is_entry(m: &Map<String, Value>) -> bool {
     matches!(
         m.get("type").and_then(Value::as_str),

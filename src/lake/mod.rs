@@ -184,7 +184,7 @@ pub fn escape(value: Option<&str>) -> String {
     };
     // ASCII controls are %-escaped; invisible characters beyond ASCII
     // would pass as they are.
-    let hidden = |c: char| !c.is_ascii() && crate::output::sanitize::is_unsafe_char(c);
+    let hidden = |c: char| !c.is_ascii() && crate::text::is_unsafe_char(c);
     let out = hive_escape(v);
     if out.len() <= MAX_PARTITION_VALUE && !v.chars().any(hidden) {
         return out;

@@ -271,7 +271,7 @@ pub struct Summary {
     /// What could not be read, and why.
     pub unread: Vec<Unread>,
     /// Hours with no trail file between busy hours (a stopped trail?).
-    pub trail_gaps: Vec<crate::ingest::gaps::TrailGap>,
+    pub trail_gaps: Vec<super::gaps::TrailGap>,
 }
 
 /// A source, or part of one, that could not be read.

@@ -1,18 +1,24 @@
 //! The shared vocabulary of every stage: events, exchanges, claims, jobs,
 //! sessions, findings, and the [`Report`] that carries them from the engine
 //! to the outputs and the dashboard. Pure data and pure helpers (time,
-//! refs, subjects); no I/O. Imports only `error`.
+//! refs, subjects, role names, table cells); no I/O. Imports only the
+//! leaves `error` and `text`.
 
+pub mod cells;
 pub mod events;
 pub mod finding;
 pub mod fingerprint;
+pub mod gaps;
+pub mod history;
 pub mod interner;
+pub mod policy_doc;
 pub mod records;
 pub mod refs;
 pub mod secrets;
 pub mod subject;
 pub mod tables;
 pub mod time;
+pub mod trust;
 
 pub use events::{EventRow, EventStore, NO_TIME};
 pub use finding::{
@@ -26,6 +32,26 @@ pub use records::{
 };
 pub use subject::{Fact, Provider};
 pub use time::Micros;
+
+/// The part of a role identifier that names it: after `:role/` in an ARN,
+/// the local part of a service account email, the role in a Vault path.
+pub fn role_name(role: &str) -> &str {
+    if let Some((_, name)) = role.split_once(":role/") {
+        return name;
+    }
+    if let Some((local, domain)) = role.split_once('@') {
+        if domain.ends_with(".gserviceaccount.com") {
+            return local;
+        }
+    }
+    role.rsplit_once("/role/").map_or(role, |(_, r)| r)
+}
+
+/// The account in an ARN (`arn:aws:iam::111111111111:...`).
+pub fn account_of_arn(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then(|| parts[4].to_string())
+}
 
 /// A value for a sentence: the text, or `unknown`.
 pub fn format_opt(s: Option<&str>) -> &str {

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-const REDACTED: &str = "<redacted>";
+use crate::text::jwt::{redact_jwts, REDACTED};
 
 /// Keys whose values are credentials (compared case-insensitively).
 const SECRET_KEYS: &[&str] = &[
@@ -27,51 +27,6 @@ const SECRET_KEYS: &[&str] = &[
 
 pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
-}
-
-fn is_b64url(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
-}
-
-/// Replaces the signature of every JWT-shaped substring (`eyJ...`.`...`.`sig`)
-/// with `<redacted>`. Header and payload stay: they are what an investigator
-/// reads, and carry no secret.
-pub fn redact_jwts(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains("eyJ") {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find("eyJ") {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let end = tail
-            .find(|c: char| {
-                !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '=')
-            })
-            .unwrap_or(tail.len());
-        let candidate = &tail[..end];
-        let parts: Vec<&str> = candidate.split('.').collect();
-        if parts.len() == 3 && parts.iter().take(2).all(|p| is_b64url(p)) && !parts[2].is_empty() {
-            out.push_str(parts[0]);
-            out.push('.');
-            out.push_str(parts[1]);
-            out.push('.');
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(candidate);
-        }
-        rest = &tail[end..];
-        if end == 0 {
-            // Not reachable ("eyJ" is alphanumeric), but never loop forever.
-            out.push_str(rest);
-            rest = "";
-        }
-    }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
 }
 
 /// Removes secret values from a JSON value in place.
@@ -99,17 +54,6 @@ pub fn redact_value(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jwt_signatures_are_removed() {
-        let t = "token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl end";
-        assert_eq!(
-            redact_jwts(t),
-            "token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.<redacted> end"
-        );
-        assert_eq!(redact_jwts("no token here"), "no token here");
-        assert_eq!(redact_jwts("eyJ only"), "eyJ only");
-    }
 
     #[test]
     fn secret_keys_are_removed_recursively() {

@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::sanitize::{csv_field, terminal};
 use super::Context;
 use crate::model::time::format_time;
+use crate::text::{csv_field, terminal};
 
 pub const COLUMNS: &[&str] = &[
     "severity",

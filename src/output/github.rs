@@ -8,9 +8,9 @@
 
 use std::io::{self, Write};
 
-use super::sanitize::terminal;
 use super::Context;
 use crate::model::Severity;
+use crate::text::terminal;
 
 fn data(s: &str) -> String {
     terminal(s)

@@ -1,13 +1,13 @@
 //! Markdown for pull-request comments, tickets and the GitHub step summary:
 //! a headline, a table of findings, and what was suppressed or unreadable.
-//! Cells are escaped by [`crate::report::markdown::md`] (pipes, backticks,
+//! Cells are escaped by [`crate::text::md`] (pipes, backticks,
 //! links, tags).
 
 use std::io::{self, Write};
 
 use super::Context;
 use crate::model::time::format_time;
-use crate::report::markdown::md;
+use crate::text::md;
 
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
     let r = cx.report;

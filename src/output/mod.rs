@@ -9,7 +9,6 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod ocsf;
-pub mod sanitize;
 pub mod sarif;
 pub mod table;
 
@@ -20,8 +19,8 @@ use clap::ValueEnum;
 use polars::prelude::DataFrame;
 use serde_json::{Map, Value};
 
-use crate::detect::sql::cell_value;
 use crate::detect::RuleInfo;
+use crate::model::cells::cell_value;
 use crate::model::{Finding, Report};
 
 /// Formats for findings (`scan`).
@@ -168,7 +167,7 @@ pub fn write_frame<W: Write>(w: &mut W, format: TableFormat, df: &DataFrame) -> 
             let names: Vec<String> = df
                 .get_column_names()
                 .iter()
-                .map(|n| sanitize::csv_field(n))
+                .map(|n| crate::text::csv_field(n))
                 .collect();
             writeln!(w, "{}", names.join(","))?;
             for row in frame_rows(df) {
@@ -176,7 +175,7 @@ pub fn write_frame<W: Write>(w: &mut W, format: TableFormat, df: &DataFrame) -> 
                     .values()
                     .map(|v| match v {
                         Value::Null => String::new(),
-                        other => sanitize::csv_field(&crate::detect::sql::display(other)),
+                        other => crate::text::csv_field(&crate::model::cells::display(other)),
                     })
                     .collect();
                 writeln!(w, "{}", cells.join(","))?;

@@ -122,7 +122,7 @@ pub fn record(f: &Finding, now_ms: i64, partial: bool) -> Value {
         record["metadata"]["labels"] = json!(["partial-input"]);
     }
     if let Some(role) = &f.role {
-        record["resources"] = json!([{"uid": role, "name": crate::policy::role_name(role), "type": resource_type(role)}]);
+        record["resources"] = json!([{"uid": role, "name": crate::model::role_name(role), "type": resource_type(role)}]);
     }
     if f.cloud.is_some() || f.account.is_some() {
         let mut cloud = json!({"provider": provider(f.cloud.as_deref())});

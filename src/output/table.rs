@@ -8,10 +8,10 @@ use std::io::{self, Write};
 use polars::prelude::DataFrame;
 use unicode_width::UnicodeWidthStr;
 
-use super::sanitize::{cell, terminal, truncate};
-use crate::detect::sql::{cell_value, display};
+use crate::model::cells::{cell_value, display};
 use crate::model::time::format_time;
 use crate::model::{Report, Severity};
+use crate::text::{cell, terminal, truncate};
 
 /// Whether to colour severities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

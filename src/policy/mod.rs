@@ -285,19 +285,7 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(total)
 }
 
-/// The part of a role identifier that names it: after `:role/` in an ARN,
-/// the local part of a service account email, the role in a Vault path.
-pub fn role_name(role: &str) -> &str {
-    if let Some((_, name)) = role.split_once(":role/") {
-        return name;
-    }
-    if let Some((local, domain)) = role.split_once('@') {
-        if domain.ends_with(".gserviceaccount.com") {
-            return local;
-        }
-    }
-    role.rsplit_once("/role/").map_or(role, |(_, r)| r)
-}
+use crate::model::role_name;
 
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

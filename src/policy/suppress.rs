@@ -215,7 +215,7 @@ pub fn baseline(findings: &[Finding], today: NaiveDate, days: i64) -> String {
         if !seen.insert(f.fingerprint.as_str()) {
             continue;
         }
-        let comment = |s: &str| crate::output::sanitize::terminal(s).replace('\n', " ");
+        let comment = |s: &str| crate::text::terminal(s).replace('\n', " ");
         out.push_str(&format!(
             "\n# {} {}: {}\n[[suppress]]\nrule = {}\nfingerprint = {}\nreason = {}\nuntil = {}\n",
             f.severity.as_str(),

@@ -8,27 +8,10 @@ use std::fmt::Write;
 
 use super::charts::{self, Series};
 use super::{Bucket, Document, ReportFinding, RoleSection, Timeline};
+use crate::model::history::Status;
 use crate::model::time::{format_time, Micros};
 use crate::model::Severity;
-use crate::output::sanitize::terminal;
-use crate::state::record::Status;
-
-/// Escapes text for HTML element content and quoted attributes.
-pub fn esc(s: &str) -> String {
-    let visible = terminal(s);
-    let mut out = String::with_capacity(visible.len() + 16);
-    for c in visible.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::text::esc;
 
 fn opt(s: &Option<String>) -> String {
     s.as_deref().map(esc).unwrap_or_default()
@@ -581,19 +564,4 @@ pub fn render(doc: &Document) -> String {
     }
     out.push_str("</section>\n</body>\n</html>\n");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_makes_controls_visible() {
-        assert_eq!(
-            esc("<b a=\"x\">'&'</b>"),
-            "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;"
-        );
-        assert_eq!(esc("a\u{1b}[2Jb\u{202e}"), "a\\u{1b}[2Jb\\u{202e}");
-        assert!(!esc("x eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl").contains("c2lnbmF0dXJl"));
-    }
 }

@@ -8,72 +8,7 @@ use std::fmt::Write;
 
 use super::{Document, Timeline};
 use crate::model::time::{format_time, Micros};
-use crate::output::sanitize::terminal;
-
-/// A zero-width space as an entity: it renders as nothing, and breaks
-/// the patterns GitHub and GitLab turn into mentions, references and
-/// links (the way Dependabot and Renovate quote `@names`).
-const BREAK: &str = "&#8203;";
-
-/// Escapes text for a Markdown table cell or paragraph: markup is shown
-/// as text, and nothing pings or links. `@user`, `#123`, `GH-1`, GitLab's
-/// `!12`, `$3`, `%milestone` and `&epic`, bare `https://` and `www.`
-/// autolinks, and e-mail addresses are broken with an invisible space, so
-/// a table landing in a pull-request comment mentions nobody.
-pub fn md(s: &str) -> String {
-    let visible = terminal(s);
-    let chars: Vec<char> = visible.chars().collect();
-    let mut out = String::with_capacity(visible.len() + 16);
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let word_follows = next.is_some_and(|n| n.is_alphanumeric() || n == '_' || n == '-');
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => {
-                out.push_str("&amp;");
-                if word_follows {
-                    out.push_str(BREAK);
-                }
-            }
-            // Inline markup anywhere; with `[` and `]` escaped no link or
-            // image can form.
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            // Block markup only counts at the start of a line.
-            '#' | '-' | '+' | '=' | '!' if i == 0 => {
-                out.push('\\');
-                out.push(c);
-                if matches!(c, '#' | '!') && word_follows {
-                    out.push_str(BREAK);
-                }
-            }
-            // Mentions and references.
-            '@' | '#' | '!' | '$' | '%' if word_follows => {
-                out.push(c);
-                out.push_str(BREAK);
-            }
-            // `scheme://` and `www.`: no bare autolink forms.
-            ':' if next == Some('/') => {
-                out.push(':');
-                out.push_str(BREAK);
-            }
-            '.' if i >= 3
-                && chars[i - 3..i]
-                    .iter()
-                    .collect::<String>()
-                    .eq_ignore_ascii_case("www") =>
-            {
-                out.push_str(BREAK);
-                out.push('.');
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::text::md;
 
 fn opt(s: &Option<String>) -> String {
     s.as_deref().map(md).unwrap_or_default()
@@ -464,52 +399,4 @@ pub fn render(doc: &Document) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_what_markdown_would_read() {
-        assert_eq!(md("a|b"), "a\\|b");
-        assert_eq!(md("[x](http://evil)"), "\\[x\\](http:&#8203;//evil)");
-        assert_eq!(md("<script>"), "&lt;script&gt;");
-        assert_eq!(md("`code` *em* _u_"), "\\`code\\` \\*em\\* \\_u\\_");
-        assert_eq!(md("# not a heading"), "\\# not a heading");
-        assert_eq!(md("acme-web"), "acme-web", "a dash inside text stays");
-        // The visible escape keeps its backslash when rendered.
-        assert_eq!(md("line\nbreak"), "line\\\\u{a}break", "one line, always");
-    }
-
-    #[test]
-    fn nothing_in_a_cell_mentions_references_or_links() {
-        let z = "&#8203;";
-        for (class, input, want) in [
-            ("user mention", "@octocat", format!("@{z}octocat")),
-            ("team mention", "@acme/ops", format!("@{z}acme/ops")),
-            ("issue reference", "fixes #123", format!("fixes #{z}123")),
-            ("issue reference first", "#9", format!("\\#{z}9")),
-            ("GitLab merge request", "see !42", format!("see !{z}42")),
-            ("GitLab snippet", "$7", format!("${z}7")),
-            ("GitLab milestone", "%v1", format!("%{z}v1")),
-            ("GitLab epic", "&12", format!("&amp;{z}12")),
-            (
-                "bare link",
-                "https://evil.example/x",
-                format!("https:{z}//evil.example/x"),
-            ),
-            (
-                "www link",
-                "www.evil.example",
-                format!("www{z}.evil.example"),
-            ),
-            ("e-mail link", "a@b.example", format!("a@{z}b.example")),
-        ] {
-            assert_eq!(md(input), want, "{class}");
-        }
-        // Ordinary text is left alone.
-        assert_eq!(md("100% of 3 calls @ 10:05"), "100% of 3 calls @ 10:05");
-        assert_eq!(md("role/deploy-prod"), "role/deploy-prod");
-    }
 }

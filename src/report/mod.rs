@@ -7,17 +7,17 @@
 pub mod charts;
 pub mod html;
 pub mod markdown;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::detect::memory;
+use crate::model::history::{History, Observations, PriorFinding, PriorRun, Status, Trends};
 use crate::model::time::{ser_micros, ser_opt_micros, Micros};
 use crate::model::{Finding, Report, Severity, SeverityCounts, Unchecked};
 use crate::policy::Policy;
-use crate::state::history::{History, PriorFinding, PriorRun};
-use crate::state::record::{Observations, Status, Trends};
 
 /// The JSON Schema of [`Document`] (draft 2020-12).
 pub const SCHEMA: &str = include_str!("report.schema.json");

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use super::condition::{has_wildcard, Truth};
 use super::context::{key_prefix, Context, ASSUME_WEB_IDENTITY};
 use super::evaluate::{action_matches, statement_applies};
-use super::policy_doc::{BaseOp, Condition, Effect, PolicyDocument, Qualifier, Statement};
+use crate::model::policy_doc::{BaseOp, Condition, Effect, PolicyDocument, Qualifier, Statement};
 use crate::model::subject::{
     issuer_from_provider_arn, normalize_issuer, provider_from_issuer, Provider,
 };
@@ -760,7 +760,7 @@ pub fn like_without_wildcard(c: &Condition) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::policy_doc::parse_policy_text;
+    use crate::model::policy_doc::parse_policy_text;
     use serde_json::json;
 
     const ARN: &str = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";

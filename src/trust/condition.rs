@@ -19,7 +19,7 @@
 //! (claims not joined), a condition on it is [`Truth::Unknown`].
 
 use super::context::{Context, KeyState};
-use super::policy_doc::{BaseOp, Condition, Qualifier};
+use crate::model::policy_doc::{BaseOp, Condition, Qualifier};
 
 /// A condition's truth on the evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+pub use crate::model::account_of_arn;
 use crate::model::subject::{issuer_from_provider_arn, normalize_issuer, parse_subject, Provider};
 
 /// The action a web-identity exchange asks for.
@@ -224,12 +225,6 @@ impl Context {
             _ => KeyState::Unknown,
         }
     }
-}
-
-/// The account in an ARN (`arn:aws:iam::111111111111:...`).
-pub fn account_of_arn(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty()).then(|| parts[4].to_string())
 }
 
 #[cfg(test)]

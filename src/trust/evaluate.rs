@@ -14,7 +14,7 @@
 
 use super::condition::{self, Truth};
 use super::context::{account_of_arn, Context};
-use super::policy_doc::{Effect, PolicyDocument, Principals, Statement};
+use crate::model::policy_doc::{Effect, PolicyDocument, Principals, Statement};
 use crate::model::subject::{issuer_from_provider_arn, normalize_issuer};
 
 /// The decision.
@@ -202,7 +202,7 @@ pub fn evaluate(doc: &PolicyDocument, ctx: &Context) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::policy_doc::parse_policy_text;
+    use crate::model::policy_doc::parse_policy_text;
     use serde_json::{json, Value};
 
     const GH: &str = "https://token.actions.githubusercontent.com";

@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 use super::analyze::web_statements;
 use super::context::key_prefix;
 use super::evaluate::action_matches;
-use super::policy_doc::PolicyDocument;
 use super::usage::RoleUsage;
+use crate::model::policy_doc::PolicyDocument;
 
 /// One subject that used a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use super::detail::{self, Line};
 use super::table::{self, Filter, TableKind, TableView};
 use super::timeline::{self, GroupBy};
 use crate::model::time::format_time;
-use crate::output::json::write_pretty;
-use crate::output::sanitize::csv_field;
+use crate::text::csv_field;
+use crate::text::json::write_pretty;
 
 /// What the body shows.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use super::table::TableKind;
 use crate::model::records::MatchKind;
 use crate::model::time::{format_time, Micros};
 use crate::model::{Finding, Report, Severity};
-use crate::output::sanitize::terminal;
+use crate::text::terminal;
 
 /// A terminal-safe copy of a log-derived string.
 pub fn safe(s: &str) -> String {

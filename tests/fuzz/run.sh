@@ -38,7 +38,7 @@ for f in $(find sample-logs/AWSLogs -name '*.json.gz' | sort | head -6); do
 done
 corpus stream
 for f in $(find sample-logs/AWSLogs -name '*.json.gz' | sort | head -4); do
-  { printf '\x07'; gzip -dc "$f"; } > "$scratch/stream/$(basename "$f" .gz)"
+  { printf '\x07'; gzip -dc "$f" | head -c 65536 || true; } > "$scratch/stream/$(basename "$f" .gz)"
 done
 cp sample-logs/vault/vault_audit.log "$scratch/stream/vault" 2>/dev/null || true
 corpus ingest_gcp $(find sample-logs/gcp -type f | sort)

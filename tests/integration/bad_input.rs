@@ -445,7 +445,8 @@ fn ctrl_c_during_a_report_leaves_the_state_untouched() {
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
     assert!(!out.exists(), "no report");
-    let st = rolecall::state::State::open(state.to_str().unwrap(), Duration::from_secs(5)).unwrap();
+    let st = rolecall::report::state::State::open(state.to_str().unwrap(), Duration::from_secs(5))
+        .unwrap();
     let runs: i64 = st
         .connection()
         .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))

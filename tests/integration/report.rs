@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rolecall::cli::{Cli, Command as Sub, Exit};
-use rolecall::state::State;
+use rolecall::report::state::State;
 use serde_json::Value;
 
 use crate::common::{role, stderr, Gh, Scenario, T0};
@@ -992,7 +992,10 @@ fn an_older_schema_is_migrated_and_keeps_its_history() {
         "its finding resolves"
     );
     let st = State::open(s(&state), Duration::from_secs(1)).unwrap();
-    assert_eq!(st.version().unwrap(), rolecall::state::schema::LATEST);
+    assert_eq!(
+        st.version().unwrap(),
+        rolecall::report::state::schema::LATEST
+    );
 }
 
 #[test]

@@ -972,7 +972,7 @@ fn suggest_writes_a_policy_and_a_terraform_role_per_used_role() {
     // Each JSON file is a policy document rolecall itself reads back.
     for n in names.iter().filter(|n| n.ends_with(".json")) {
         let text = std::fs::read_to_string(out.join(n)).unwrap();
-        rolecall::trust::policy_doc::parse_policy_text(&text)
+        rolecall::model::policy_doc::parse_policy_text(&text)
             .unwrap_or_else(|e| panic!("{n}: {e}"));
     }
 }
@@ -1070,7 +1070,7 @@ fn suggestions_admit_what_was_observed_and_refuse_the_rest() {
         let Some(s) = rolecall::trust::suggest::suggest(&usage, &doc) else {
             continue;
         };
-        let tight = rolecall::trust::policy_doc::parse_policy_value(&s.policy).unwrap();
+        let tight = rolecall::model::policy_doc::parse_policy_value(&s.policy).unwrap();
         for o in &usage.observed {
             let issuer = o.issuer.clone().unwrap();
             let ctx = rolecall::trust::context::Context::for_subject(
@@ -1101,9 +1101,9 @@ mod suggest_property {
     //! policy admits a subject exactly when it was observed.
 
     use proptest::prelude::*;
+    use rolecall::model::policy_doc::{parse_policy_text, parse_policy_value};
     use rolecall::trust::context::Context;
     use rolecall::trust::evaluate::{evaluate, Outcome};
-    use rolecall::trust::policy_doc::{parse_policy_text, parse_policy_value};
     use rolecall::trust::suggest::{tighten, Used};
 
     const ISSUER: &str = "https://token.actions.githubusercontent.com";

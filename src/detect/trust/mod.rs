@@ -27,12 +27,12 @@ use serde_json::json;
 
 use super::{Coverage, RuleInfo, SOURCES};
 use crate::model::fingerprint::fingerprint;
+use crate::model::policy_doc::{PolicyDocument, Statement};
 use crate::model::records::FederatedCredential;
 use crate::model::subject::Provider;
 use crate::model::{Finding, Severity};
 use crate::policy::{Policy, Tier};
 use crate::trust::analyze::{self, Breadth, Trusted, ANY_PROVIDER};
-use crate::trust::policy_doc::{PolicyDocument, Statement};
 use crate::trust::{RoleTrust, TrustInputs, TrustOrigin};
 
 /// A trust rule's catalogue entry.

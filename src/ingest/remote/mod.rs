@@ -235,6 +235,94 @@ pub fn window_or_default(
     (since, until)
 }
 
+/// Remote sources, one after another.
+pub(crate) fn read_all(
+    remotes: &[Remote],
+    opts: &super::IngestOptions,
+    files: &mut Vec<String>,
+    batch: &mut super::Batch,
+) -> Result<(), RemoteError> {
+    let rt = runtime()?;
+    let conf = rt.block_on(sdk_config(&opts.remote));
+    let now = chrono::Utc::now().timestamp_micros();
+    for r in remotes {
+        match r {
+            Remote::S3 { bucket, prefix } => {
+                let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
+                if opts.remote.endpoint_url.is_some() {
+                    // Local S3 servers and most private endpoints want paths.
+                    s3conf = s3conf.force_path_style(true);
+                }
+                let client = aws_sdk_s3::Client::from_conf(s3conf.build());
+                let (objects, failed) = rt.block_on(s3::list(
+                    &client,
+                    bucket,
+                    prefix,
+                    (opts.since, opts.until),
+                    now,
+                ));
+                batch.unread.extend(failed);
+                let total = objects.len();
+                let progress = Progress::new(opts.remote.progress, r.display());
+                let mut chunks = objects.chunks(s3::CHUNK).map(|c| c.to_vec());
+                let mut next = chunks
+                    .next()
+                    .map(|c| rt.spawn(s3::fetch(client.clone(), bucket.clone(), c)));
+                let (mut done, mut bytes) = (0, 0u64);
+                while let Some(handle) = next.take() {
+                    let results = match rt.block_on(handle) {
+                        Ok(results) => results,
+                        Err(e) => vec![Err(RemoteError::new(
+                            r.display(),
+                            format!("a download task failed: {e}"),
+                        ))],
+                    };
+                    // The next chunk downloads while this one is parsed.
+                    next = chunks
+                        .next()
+                        .map(|c| rt.spawn(s3::fetch(client.clone(), bucket.clone(), c)));
+                    let mut blobs = Vec::with_capacity(results.len());
+                    for result in results {
+                        match result {
+                            Ok(b) => blobs.push(b),
+                            Err(e) => batch.unread.push(e),
+                        }
+                    }
+                    done += blobs.len();
+                    bytes += blobs.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
+                    super::read_blobs(blobs, opts, files, batch);
+                    progress.update(done, total, bytes);
+                }
+                progress.finish();
+            }
+            Remote::LookupEvents { regions } => {
+                let window = window_or_default(opts.since, opts.until, now, lookup::RETENTION_DAYS);
+                match rt.block_on(lookup::fetch(&conf, regions, window, now)) {
+                    Ok(fetched) => {
+                        batch.notes.extend(fetched.notes);
+                        batch.unread.extend(fetched.failed);
+                        super::read_blobs(fetched.blobs, opts, files, batch);
+                    }
+                    Err(e) => batch.unread.push(e),
+                }
+            }
+            Remote::Lake { store } => {
+                let window = window_or_default(opts.since, opts.until, now, 7);
+                if opts.since.is_none() {
+                    batch.notes.push(
+                        "cloudtrail-lake:// without --since reads the last 7 days (Lake bills by data scanned)".into(),
+                    );
+                }
+                match rt.block_on(lake::fetch(&conf, store, window)) {
+                    Ok(fetched) => super::read_blobs(fetched.blobs, opts, files, batch),
+                    Err(e) => batch.unread.push(e),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

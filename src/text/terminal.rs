@@ -1,15 +1,13 @@
-//! Escaping for attacker-controlled text.
+//! Text for a terminal: one line, nothing hidden, nothing obeyed.
 //!
-//! User agents, role session names, subjects and claims are chosen by
-//! whoever called AWS or minted the token. Before any of it reaches a
-//! terminal, control characters, escape sequences, bidirectional overrides
-//! and invisible characters become visible `\u{..}` escapes; CSV cells that
-//! a spreadsheet would run as formulas are neutralized; JWT signatures are
-//! removed everywhere.
+//! Before a value reaches a terminal (or any format built on it), control
+//! characters, escape sequences, bidirectional marks and invisible
+//! characters become visible `\u{..}` escapes, and JWT signatures are
+//! removed. Every other escaper in [`text`](super) starts from this one.
 
 use std::borrow::Cow;
 
-use crate::model::secrets::redact_jwts;
+use super::jwt::redact_jwts;
 
 /// Characters that change how text is displayed rather than being
 /// displayed, or are not displayed at all: C0/C1 controls, DEL, bidi
@@ -60,22 +58,6 @@ pub fn cell(s: &str, max: usize) -> String {
     truncate(&terminal(s), max).into_owned()
 }
 
-/// One CSV field: control characters and bidi overrides made visible (a CSV
-/// is often `cat` to a terminal), formula triggers neutralized with a
-/// leading `'`, quoted when it holds a separator or quote.
-pub fn csv_field(s: &str) -> String {
-    let s = terminal(s);
-    let neutral = match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.into_owned(),
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,24 +105,5 @@ mod tests {
         assert_eq!(truncate("日本語テキスト", 4), "日本語…");
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(cell(&"x".repeat(10_000), 20).chars().count(), 20);
-    }
-
-    #[test]
-    fn csv_neutralizes_formulas() {
-        assert_eq!(
-            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
-        );
-        assert_eq!(csv_field("+1"), "'+1");
-        assert_eq!(csv_field("-2"), "'-2");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(
-            csv_field("\tx"),
-            "\\u{9}x",
-            "a leading tab is shown, so it triggers nothing"
-        );
-        assert_eq!(csv_field("a\x1b[2Jb"), "a\\u{1b}[2Jb");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("ok"), "ok");
     }
 }

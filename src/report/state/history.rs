@@ -4,91 +4,11 @@
 //! A run with the same window key as this one is being replaced and is left
 //! out entirely.
 
-use std::collections::{HashMap, HashSet};
-
 use rusqlite::{params, Transaction};
 
 use super::StateError;
+use crate::model::history::{History, PriorFinding, PriorRun};
 use crate::model::time::Micros;
-
-/// A run recorded before this one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriorRun {
-    pub id: i64,
-    pub window_start: Micros,
-    pub window_end: Micros,
-    pub finished_at: Micros,
-}
-
-/// A finding present in the previous run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriorFinding {
-    pub fingerprint: String,
-    pub rule: String,
-    pub severity: String,
-    pub title: String,
-    pub message: String,
-    pub role: Option<String>,
-    pub subject: Option<String>,
-    pub time: Option<Micros>,
-}
-
-/// Everything the memory detections and the statuses need.
-#[derive(Debug, Clone, Default)]
-pub struct History {
-    /// The id of a run over the same window and inputs, which this run
-    /// replaces.
-    pub replaced: Option<i64>,
-    /// Runs whose window started before this run's, oldest first.
-    pub earlier: Vec<PriorRun>,
-    /// Every other run's window, for checking that history has no holes.
-    pub coverage: Vec<(Micros, Micros)>,
-    /// (role, kind, value) → when any other run first saw it.
-    pub role_values: HashMap<(String, String, String), Micros>,
-    /// role → its earliest observation in any other run.
-    pub role_first_seen: HashMap<String, Micros>,
-    /// (workflow, action) → first seen in another run.
-    pub workflow_actions: HashMap<(String, String), Micros>,
-    /// workflow → its earliest observation in another run.
-    pub workflow_first_seen: HashMap<String, Micros>,
-    /// role → its last exchange before this run's window.
-    pub last_exchange: HashMap<String, Micros>,
-    /// Fingerprints present in any earlier run.
-    pub earlier_fingerprints: HashSet<String>,
-    /// Findings present in the previous run (the latest earlier one).
-    pub previous_findings: Vec<PriorFinding>,
-}
-
-impl History {
-    pub fn previous(&self) -> Option<&PriorRun> {
-        self.earlier.last()
-    }
-
-    /// When history starts: the earliest window of any earlier run.
-    pub fn start(&self) -> Option<Micros> {
-        self.earlier.iter().map(|r| r.window_start).min()
-    }
-
-    /// Whether the other runs' windows cover `[from, to]` with no hole longer
-    /// than `max_gap`.
-    pub fn covers(&self, from: Micros, to: Micros, max_gap: Micros) -> bool {
-        let mut windows: Vec<(Micros, Micros)> = self
-            .coverage
-            .iter()
-            .copied()
-            .filter(|w| w.1 >= from && w.0 <= to)
-            .collect();
-        windows.sort();
-        let mut reached = from;
-        for (start, end) in windows {
-            if start > reached + max_gap {
-                return false;
-            }
-            reached = reached.max(end);
-        }
-        reached + max_gap >= to
-    }
-}
 
 fn err(path: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
     move |e| super::classify(path, e, std::time::Duration::ZERO)

@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
-pub use history::History;
-pub use record::{RunRecord, Status};
+pub use record::RunRecord;
 
 /// `PRAGMA application_id` of rolecall state files ("RCst").
 pub const APPLICATION_ID: i32 = 0x5243_7374;

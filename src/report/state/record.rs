@@ -1,13 +1,12 @@
 //! Writing a run into the state, and reading trends back. Everything here
 //! runs inside the run's transaction ([`super::State::begin`]).
 
-use std::collections::HashSet;
-
 use rusqlite::{params, Transaction};
-use serde::Serialize;
 
-use super::history::{History, PriorFinding};
 use super::StateError;
+use crate::model::history::{
+    DayTrend, History, Observations, PriorFinding, RunTrend, Status, Trends,
+};
 use crate::model::time::Micros;
 use crate::model::{Finding, Severity};
 
@@ -32,95 +31,6 @@ pub struct RunRecord {
     pub input_errors: i64,
     pub duration_ms: i64,
     pub version: String,
-}
-
-/// A value a role's sessions came from in this run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleValue {
-    pub role: String,
-    /// issuer, repository, ref, environment, workflow or trigger.
-    pub kind: &'static str,
-    pub value: String,
-    pub first_seen: Micros,
-    pub last_seen: Micros,
-    pub sessions: i64,
-    /// The first session that showed it.
-    pub session_key: String,
-}
-
-/// An API action a workflow's sessions called in this run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkflowAction {
-    pub workflow: String,
-    pub action: String,
-    pub first_seen: Micros,
-    pub last_seen: Micros,
-    pub calls: i64,
-    pub session_key: String,
-}
-
-/// One exchange, successful or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExchangeRow {
-    pub event_id: String,
-    pub time: Micros,
-    pub role: String,
-    pub tier: Option<String>,
-    pub failed: bool,
-}
-
-/// What a run observed, for the baseline.
-#[derive(Debug, Clone, Default)]
-pub struct Observations {
-    pub role_values: Vec<RoleValue>,
-    pub workflow_actions: Vec<WorkflowAction>,
-    pub exchanges: Vec<ExchangeRow>,
-}
-
-/// A finding's standing across runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Not present in any earlier run.
-    New,
-    /// Present in an earlier run too.
-    Recurring,
-    /// Present in the previous run, gone from this one.
-    Resolved,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Recurring => "recurring",
-            Status::Resolved => "resolved",
-        }
-    }
-}
-
-/// Each finding's status against `history`.
-pub fn statuses(findings: &[Finding], history: &History) -> Vec<Status> {
-    findings
-        .iter()
-        .map(|f| {
-            if history.earlier_fingerprints.contains(&f.fingerprint) {
-                Status::Recurring
-            } else {
-                Status::New
-            }
-        })
-        .collect()
-}
-
-/// The previous run's findings that this run did not see again.
-pub fn resolved<'h>(findings: &[Finding], history: &'h History) -> Vec<&'h PriorFinding> {
-    let now: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
-    history
-        .previous_findings
-        .iter()
-        .filter(|p| !now.contains(p.fingerprint.as_str()))
-        .collect()
 }
 
 /// A pause inside the write, for the crash test (`kill -9` mid-write):
@@ -267,42 +177,6 @@ pub fn write(
         .map_err(e)?;
     }
     Ok(id)
-}
-
-/// One run, for the trends.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RunTrend {
-    pub id: i64,
-    #[serde(serialize_with = "crate::model::time::ser_micros")]
-    pub window_start: Micros,
-    #[serde(serialize_with = "crate::model::time::ser_micros")]
-    pub window_end: Micros,
-    pub exchanges: i64,
-    pub failed_exchanges: i64,
-    pub findings: i64,
-    pub critical: i64,
-    pub high: i64,
-    pub medium: i64,
-    pub low: i64,
-    pub info: i64,
-    pub new: i64,
-    pub resolved: i64,
-}
-
-/// Exchanges on one UTC day.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DayTrend {
-    pub day: String,
-    pub exchanges: i64,
-    pub failed: i64,
-}
-
-/// Trends across the state: the last `max_runs` runs (oldest first) and
-/// exchanges per day over the `days` days ending at `until`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Trends {
-    pub runs: Vec<RunTrend>,
-    pub days: Vec<DayTrend>,
 }
 
 const DAY: Micros = 86_400_000_000;

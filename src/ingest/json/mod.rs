@@ -7,6 +7,17 @@
 //! per field with a reason, so a wrong type costs one record, not a file.
 //! Values that exports (Athena, CloudTrail Lake) write as JSON inside a
 //! string are unwrapped by [`object_text`].
+//!
+//! The layer knows no source. [`Key`] is the table of keys the dispatch
+//! looks at and the readers want, one slot each; a reader that wants a
+//! nested object read while the record is scanned (CloudTrail's
+//! `userIdentity`) hands the [`scanner`] a [`scanner::NestedReader`] for
+//! it, whose slots come back in [`Obj::nested`]. [`scanner`] checks and
+//! walks JSON text in one pass; [`stream`] cuts an input too large to read
+//! whole into pieces of the same shape.
+
+pub mod scanner;
+pub mod stream;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,11 +26,9 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
-use super::cloudtrail::Identity;
-
 /// The text of one JSON value, borrowed from the input and known to be
 /// valid JSON: it came out of serde_json or out of the validating
-/// [`scanner`](super::scanner). Typed access ([`as_str`], [`opt_i64`], ...)
+/// [`scanner`]. Typed access ([`as_str`], [`opt_i64`], ...)
 /// relies on that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Raw<'de>(&'de str);
@@ -232,8 +241,9 @@ pub struct Obj<'de> {
     /// A known key that appeared twice (the last value wins, as in
     /// JavaScript and jq).
     pub duplicate: Option<Key>,
-    /// `userIdentity`'s fields, when the scanner read them in passing.
-    pub identity: Option<Identity<'de>>,
+    /// The fields of the nested object a [`scanner::NestedReader`] read
+    /// while the record was scanned, when one did.
+    pub nested: Option<Nested<'de>>,
     /// The scanner read the whole object and met no escape and no number
     /// that may not fit an `f64`: every member's text reads the same as
     /// text, through the scanner or as a serde_json value.
@@ -246,7 +256,7 @@ impl Default for Obj<'_> {
             pairs: Vec::new(),
             slots: [None; KEY_COUNT],
             duplicate: None,
-            identity: None,
+            nested: None,
             plain: false,
         }
     }
@@ -257,7 +267,7 @@ impl<'de> Obj<'de> {
         self.pairs.clear();
         self.slots = [None; KEY_COUNT];
         self.duplicate = None;
-        self.identity = None;
+        self.nested = None;
         self.plain = false;
     }
 
@@ -302,6 +312,14 @@ impl<'de> Obj<'de> {
         keys.join(", ")
     }
 }
+
+/// How many slots a [`Nested`] holds.
+pub const NESTED_SLOTS: usize = 16;
+
+/// Fields of one nested object (and the objects inside it), read while its
+/// record was scanned: which slot holds what is the reader's to say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Nested<'de>(pub [Option<Raw<'de>>; NESTED_SLOTS]);
 
 /// Deserializes a map key, borrowing it when it has no escapes.
 pub(super) struct KeySeed;
