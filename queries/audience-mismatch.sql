@@ -2,6 +2,9 @@
 -- title: Token audience not allowed for its issuer
 -- severity: high
 -- identity: role, issuer, repository, evidence.audience
+-- needs: policy [[issuer]] audiences
+-- sources: aws yes; gcp yes (the pool provider is the audience); azure yes (from the federated
+--   credential definition); vault no (bound_audiences are not in the audit log)
 -- description: The issuer is trusted but the token's audience is not one the policy
 --   allows for it. Tokens minted for another relying party (a different cloud, a
 --   Vault server, a custom audience) should not open this account.

@@ -2,6 +2,9 @@
 -- title: Session credentials used from a foreign address
 -- severity: critical
 -- identity: session_key, source_ip
+-- needs: the audit log only
+-- sources: aws yes (sourceIPAddress); gcp yes (requestMetadata.callerIp); azure yes (sign-in
+--   ipAddress against Activity Log callerIpAddress); vault yes (request.remote_address)
 -- description: The access key issued by the exchange was used from a source address
 --   other than the one that exchanged the token and outside the role's
 --   source_cidrs. A runner uses its credentials from where it runs; another

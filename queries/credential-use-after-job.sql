@@ -2,6 +2,10 @@
 -- title: Session credentials used after the CI run ended
 -- severity: high
 -- identity: session_key
+-- needs: claims with a run id and workflow_job payloads
+-- sources: aws yes (needs claims with a run id and workflow_job payloads); gcp yes (needs
+--   claims with a run id and workflow_job payloads); azure yes (needs claims with a run id and
+--   workflow_job payloads); vault yes (needs claims with a run id and workflow_job payloads)
 -- description: The issued key was used after its CI run's last job completed, plus
 --   settings.job_grace. A runner's credentials die with the job; a key still in
 --   use afterwards was copied out of it. Calls made by AWS services on the

@@ -2,6 +2,8 @@
 -- title: Pull-request run assumed a protected role
 -- severity: high
 -- identity: role, repository, trigger
+-- needs: the token's trigger or ref
+-- sources: aws yes; gcp yes; azure yes; vault yes
 -- description: A token minted for a pull- or merge-request run (trigger pull_request,
 --   pull_request_target or merge_request_event, a :pull_request subject, or a
 --   refs/pull or refs/merge-requests ref) assumed a role whose events do not allow

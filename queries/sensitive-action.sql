@@ -2,6 +2,9 @@
 -- title: CI session performed a sensitive action
 -- severity: high
 -- identity: role, repository, evidence.action
+-- needs: the audit log only
+-- sources: aws yes (CloudTrail); gcp yes (Cloud Audit Logs (Admin Activity)); azure yes (needs
+--   the Activity Log); vault yes (sys/audit, sys/policies, sys/auth, auth/token/create...)
 -- description: A federated CI session called an identity or policy write (new users,
 --   access keys, role policies, trust policies), tampered with the audit trail
 --   (StopLogging, DeleteTrail, DeleteFlowLogs, GuardDuty DeleteDetector, ...) or

@@ -2,6 +2,9 @@
 -- title: Lower-tier workload assumed a higher-tier role
 -- severity: critical
 -- identity: role, repository, environment
+-- needs: a role tier (policy or name) and the token's environment (claims or an environment
+--   subject)
+-- sources: aws yes; gcp yes; azure yes; vault yes
 -- description: The token's tier (its environment mapped by [tiers], or GitLab's
 --   deployment_tier) is below the role's tier (the policy's tier for the role,
 --   else the tier its name suggests). development < staging < production. A

@@ -2,6 +2,10 @@
 -- title: One token exchanged from several addresses
 -- severity: high
 -- identity: evidence.token_key
+-- needs: claims (a jti or iat identifies a token)
+-- sources: aws yes (needs claims); gcp yes (needs claims and a known issuer); azure yes (needs
+--   claims and the federated credential definitions); vault no (the audit log does not name the
+--   issuer, so claims cannot be joined)
 -- description: A single CI token (same jti, or same issuer, subject, audience and
 --   iat) accounts for exchanges from two or more source addresses. A job
 --   exchanges its token where it runs; the same token traded elsewhere was

@@ -2,6 +2,8 @@
 -- title: Role assumed outside its deployment environments
 -- severity: medium
 -- identity: role, repository, environment
+-- needs: policy environments for the role
+-- sources: aws yes; gcp yes; azure yes; vault yes
 -- description: The role lists the environments that may assume it and the token has
 --   none of them (or no environment at all). Environments carry protection rules
 --   (reviewers, branch restrictions); a job without one skipped them.

@@ -2,6 +2,8 @@
 -- title: Role assumed by an unexpected workflow
 -- severity: medium
 -- identity: role, evidence.workflow_ref
+-- needs: policy workflows for the role; the workflow ref (claims or custom subject)
+-- sources: aws yes; gcp yes; azure yes; vault yes
 -- description: The role lists the workflows (job_workflow_ref, or GitLab's
 --   ci_config_ref_uri) that may assume it and the token's workflow matches none.
 --   Any workflow file in a trusted repository can request a token; pinning the

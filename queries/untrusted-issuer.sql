@@ -2,6 +2,11 @@
 -- title: Token from an issuer the policy does not trust
 -- severity: high
 -- identity: role, issuer
+-- needs: policy [[issuer]] entries
+-- sources: aws yes (the OIDC provider ARN names the issuer); gcp yes (with [[gcp_provider]]
+--   mapping the pool provider; an issuer inferred from the subject is not judged); azure yes
+--   (the federated credential definition names the issuer); vault no (the audit log does not
+--   name the issuer)
 -- description: The policy lists trusted OIDC issuers and this exchange used another.
 --   The cloud account trusts an identity provider the security team did not
 --   sanction: a leftover, a test provider, or one added by an attacker.

@@ -2,6 +2,8 @@
 -- title: Role assumed by a repository it does not trust
 -- severity: critical
 -- identity: role, repository
+-- needs: policy repositories for the role
+-- sources: aws yes; gcp yes; azure yes; vault yes
 -- description: The policy lists the repositories that may assume this role and the
 --   token's repository matches none of them. Usually a trust policy that admits a
 --   whole organization (repo:org/*) or a forked or renamed repository.

@@ -120,7 +120,7 @@ fn accept(
 ) -> (Vec<crate::model::Finding>, Vec<crate::model::Suppressed>) {
     let today = chrono::Utc::now().date_naive();
     let (mut kept, suppressed) = detect::suppress::apply(findings, &cfg.policy.suppressions, today);
-    let expired = detect::suppress::expired(&cfg.policy.suppressions, &kept, today);
+    let expired = detect::rules::expired_suppression::check(&cfg.policy.suppressions, &kept, today);
     kept.extend(expired);
     sort_findings(&mut kept);
     (kept, suppressed)
@@ -152,10 +152,12 @@ fn count_outcomes(
 fn rules_run(cfg: &Config) -> Vec<String> {
     let mut rules: Vec<String> = detect::catalogue(&[])
         .into_iter()
-        .map(|r| r.id)
-        .chain(cfg.queries.iter().map(|q| q.id.clone()))
-        .filter(|id| cfg.rule_enabled(id) && !detect::memory::needs_history(id))
-        .filter(|id| id != detect::suppress::EXPIRED || !cfg.policy.suppressions.is_empty())
+        .map(|r| r.id.into_owned())
+        .chain(cfg.queries.iter().map(|q| q.id().to_string()))
+        .filter(|id| cfg.rule_enabled(id) && !detect::registry::needs_history(id))
+        .filter(|id| {
+            id != detect::rules::expired_suppression::ID || !cfg.policy.suppressions.is_empty()
+        })
         .collect();
     rules.sort();
     rules.dedup();
@@ -186,14 +188,14 @@ pub fn run_from_parquet(
     let active: Vec<&QueryDef> = cfg
         .queries
         .iter()
-        .filter(|q| cfg.rule_enabled(&q.id))
+        .filter(|q| cfg.rule_enabled(q.id()))
         .collect();
     let mut findings = match results {
         None => detect::run_sql(&tables, &active)?,
         Some(results) => {
             let rows = active
                 .iter()
-                .map(|q| Ok((*q, crate::lake::read::read_results(results, &q.id)?)))
+                .map(|q| Ok((*q, crate::lake::read::read_results(results, q.id())?)))
                 .collect::<Result<Vec<_>, PipelineError>>()?;
             detect::findings_from_rows(&tables, rows)?
         }

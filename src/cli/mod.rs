@@ -312,12 +312,13 @@ impl InputArgs {
         if let Some(dir) = &self.queries {
             let user: Vec<QueryDef> = sql::load_dir(dir)?;
             for q in &user {
-                if queries.iter().any(|b| b.id == q.id) || q.id == crate::detect::failure_burst::ID
+                if queries.iter().any(|b| b.id() == q.id())
+                    || crate::detect::registry::rule(q.id()).is_some()
                 {
                     bail!(
                         "{}: id `{}` is already used by a built-in detection",
-                        q.path,
-                        q.id
+                        q.path(),
+                        q.id()
                     );
                 }
             }
@@ -329,13 +330,13 @@ impl InputArgs {
             let known: Vec<String> =
                 crate::detect::catalogue(&queries[sql::BUILTIN_SOURCES.len()..])
                     .into_iter()
-                    .map(|r| r.id)
+                    .map(|r| r.id.into_owned())
                     .collect();
             for r in rules {
                 if !known.contains(r) {
                     bail!("--rules: unknown rule `{r}` (see `rolecall rules`)");
                 }
-                if crate::detect::memory::needs_history(r) {
+                if crate::detect::registry::needs_history(r) {
                     bail!("--rules: `{r}` compares with earlier runs; it runs in `rolecall report --state FILE`");
                 }
             }

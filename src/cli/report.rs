@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 
 use super::scan::FailOn;
 use super::{print_input_errors, Exit, InputArgs};
-use crate::detect::memory;
+use crate::detect::rules::history as memory;
 use crate::model::time::Micros;
 use crate::model::{sort_findings, Report, SeverityCounts};
 use crate::report::state::{history, record, State};
@@ -134,9 +134,9 @@ fn add_findings(report: &mut Report, extra: Vec<crate::model::Finding>) {
         counts.add(f.severity);
     }
     report.summary.findings = counts;
-    for id in [memory::FIRST_SEEN, memory::NEW_API, memory::DORMANT] {
-        if !report.summary.rules.iter().any(|r| r == id) {
-            report.summary.rules.push(id.to_string());
+    for rule in crate::detect::registry::history_rules() {
+        if !report.summary.rules.iter().any(|r| *r == rule.id) {
+            report.summary.rules.push(rule.id.to_string());
         }
     }
 }

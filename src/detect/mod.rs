@@ -4,16 +4,19 @@
 //! [`evaluate`] computes what SQL does badly (policy globs, CIDRs, tiers) as
 //! columns and registers the tables; [`run`] executes the SQL detections
 //! (`queries/*.sql` and the user's `--queries`) and the Rust ones, and maps
-//! every result row to a [`Finding`]. [`catalogue`] lists them all for
-//! `rolecall rules`. Imports model and policy; knows nothing of files or
-//! output.
+//! every result row to a [`Finding`]. [`registry`] lists them all, SQL and
+//! Rust, for `rolecall rules`; [`rules`] holds the Rust ones, one file
+//! each. Imports `model`, `policy`, `trust`, `error` and `text`; knows
+//! nothing of files or output.
 
-pub mod failure_burst;
-pub mod memory;
+pub mod registry;
+pub mod rules;
 pub mod sql;
 pub mod suppress;
 pub mod tables;
-pub mod trust;
+
+pub use registry::catalogue;
+pub use rules::trust;
 
 use crate::model::fingerprint::fingerprint;
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +26,7 @@ use polars::sql::SQLContext;
 use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 use serde_json::{Map, Value};
 
+use self::rules::failure_burst;
 use self::sql::{QueryDef, SessionFields};
 use self::tables::{Derived, UncheckedLog};
 use crate::error::QueryError;
@@ -30,214 +34,8 @@ use crate::model::cells::cell_value;
 use crate::model::events::EventStore;
 use crate::model::records::{Assumption, ClaimsMatch, JobRecord, RunWindow, Session, TokenClaims};
 use crate::model::tables::{self as base, FrameBuilder};
-use crate::model::{Finding, Severity, Unchecked};
+use crate::model::{Finding, Unchecked};
 use crate::policy::Policy;
-
-/// One detection, as `rolecall rules` lists it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RuleInfo {
-    pub id: String,
-    pub severity: Severity,
-    pub title: String,
-    pub description: String,
-    pub references: Vec<String>,
-    /// Where the detection lives: `queries/ID.sql`, a Rust file, or a user
-    /// query's path.
-    pub source: String,
-    /// What the rule needs beyond the audit log to judge at all.
-    pub needs: &'static str,
-    /// Whether the rule can judge each source's sessions, and why not.
-    pub sources: Vec<Coverage>,
-}
-
-/// One source's coverage by a rule.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Coverage {
-    pub source: &'static str,
-    pub applies: bool,
-    /// Why not, or what it takes.
-    pub note: &'static str,
-}
-
-/// The sources rolecall reads, in the order `rolecall rules` lists them.
-pub const SOURCES: [&str; 4] = ["aws", "gcp", "azure", "vault"];
-
-/// What each source's logs let a rule judge.
-fn coverage(id: &str) -> Vec<Coverage> {
-    let all = |note: &'static str| {
-        SOURCES
-            .iter()
-            .map(|&source| Coverage {
-                source,
-                applies: true,
-                note,
-            })
-            .collect()
-    };
-    let per = |notes: [(bool, &'static str); 4]| {
-        SOURCES
-            .iter()
-            .zip(notes)
-            .map(|(&source, (applies, note))| Coverage {
-                source,
-                applies,
-                note,
-            })
-            .collect()
-    };
-    match id {
-        "untrusted-issuer" => per([
-            (true, "the OIDC provider ARN names the issuer"),
-            (true, "with [[gcp_provider]] mapping the pool provider; an issuer inferred from the subject is not judged"),
-            (true, "the federated credential definition names the issuer"),
-            (false, "the audit log does not name the issuer"),
-        ]),
-        "audience-mismatch" => per([
-            (true, ""),
-            (true, "the pool provider is the audience"),
-            (true, "from the federated credential definition"),
-            (false, "bound_audiences are not in the audit log"),
-        ]),
-        "excessive-duration" => per([
-            (true, "durationSeconds, else the expiration"),
-            (false, "token lifetimes are not logged with the exchange"),
-            (false, "sign-in logs carry no token lifetime"),
-            (true, "token_ttl"),
-        ]),
-        "token-reuse" | "unmatched-assumption" => per([
-            (true, "needs claims"),
-            (true, "needs claims and a known issuer"),
-            (true, "needs claims and the federated credential definitions"),
-            (false, "the audit log does not name the issuer, so claims cannot be joined"),
-        ]),
-        "credential-ip-drift" => per([
-            (true, "sourceIPAddress"),
-            (true, "requestMetadata.callerIp"),
-            (true, "sign-in ipAddress against Activity Log callerIpAddress"),
-            (true, "request.remote_address"),
-        ]),
-        "sensitive-action" => per([
-            (true, "CloudTrail"),
-            (true, "Cloud Audit Logs (Admin Activity)"),
-            (true, "needs the Activity Log"),
-            (true, "sys/audit, sys/policies, sys/auth, auth/token/create..."),
-        ]),
-        "credential-use-after-job" => all("needs claims with a run id and workflow_job payloads"),
-        memory::FIRST_SEEN => per([
-            (true, "needs claims or a subject that carries the values"),
-            (true, "needs claims or a subject that carries the values"),
-            (true, "needs claims or a subject that carries the values"),
-            (true, "needs claims; the role is the Vault role"),
-        ]),
-        memory::NEW_API => per([
-            (true, "the workflow from claims; calls by access key"),
-            (true, "the workflow from claims; calls by federated principal"),
-            (true, "the workflow from claims; calls by token id or application"),
-            (true, "the workflow from claims; requests by token accessor"),
-        ]),
-        memory::DORMANT => all("exchanges recorded by earlier runs"),
-        _ => all(""),
-    }
-}
-
-fn needs(id: &str) -> &'static str {
-    match id {
-        "tier-mismatch" => {
-            "a role tier (policy or name) and the token's environment (claims or an environment subject)"
-        }
-        "untrusted-repository" => "policy repositories for the role",
-        "unexpected-ref" => "policy refs, or a production-tier role; the token's ref",
-        "unexpected-environment" => "policy environments for the role",
-        "unexpected-workflow" => "policy workflows for the role; the workflow ref (claims or custom subject)",
-        "pull-request-assumption" => "the token's trigger or ref",
-        "untrusted-issuer" => "policy [[issuer]] entries",
-        "audience-mismatch" => "policy [[issuer]] audiences",
-        "credential-use-after-job" => "claims with a run id and workflow_job payloads",
-        "token-reuse" => "claims (a jti or iat identifies a token)",
-        "unmatched-assumption" => "claims for the issuer",
-        "credential-ip-drift" | "sensitive-action" | "excessive-duration" | "assume-failure-burst" => {
-            "the audit log only"
-        }
-        memory::FIRST_SEEN | memory::NEW_API | memory::DORMANT => memory::NEEDS,
-        suppress::EXPIRED => "[[suppress]] entries (policy or --suppressions)",
-        _ => "user-defined",
-    }
-}
-
-/// Every detection: built-in SQL, the Rust ones, and the user's queries.
-pub fn catalogue(user: &[QueryDef]) -> Vec<RuleInfo> {
-    let mut out: Vec<RuleInfo> = sql::builtin_queries()
-        .into_iter()
-        .chain(user.iter().cloned())
-        .map(|q| RuleInfo {
-            needs: needs(&q.id),
-            sources: coverage(&q.id),
-            id: q.id,
-            severity: q.severity,
-            title: q.title,
-            description: q.description,
-            references: q.references,
-            source: q.path,
-        })
-        .collect();
-    out.push(RuleInfo {
-        id: failure_burst::ID.into(),
-        severity: failure_burst::SEVERITY,
-        title: failure_burst::TITLE.into(),
-        description: failure_burst::DESCRIPTION.into(),
-        references: failure_burst::REFERENCES
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        source: "src/detect/failure_burst.rs".into(),
-        needs: needs(failure_burst::ID),
-        sources: coverage(failure_burst::ID),
-    });
-    out.push(RuleInfo {
-        id: suppress::EXPIRED.into(),
-        severity: suppress::EXPIRED_SEVERITY,
-        title: suppress::EXPIRED_TITLE.into(),
-        description: suppress::EXPIRED_DESCRIPTION.into(),
-        references: Vec::new(),
-        source: "src/detect/suppress.rs".into(),
-        needs: needs(suppress::EXPIRED),
-        sources: coverage(suppress::EXPIRED),
-    });
-    for (id, severity, title, description) in [
-        (
-            memory::FIRST_SEEN,
-            Severity::Medium,
-            memory::FIRST_SEEN_TITLE,
-            memory::FIRST_SEEN_DESCRIPTION,
-        ),
-        (
-            memory::NEW_API,
-            Severity::Medium,
-            memory::NEW_API_TITLE,
-            memory::NEW_API_DESCRIPTION,
-        ),
-        (
-            memory::DORMANT,
-            Severity::Medium,
-            memory::DORMANT_TITLE,
-            memory::DORMANT_DESCRIPTION,
-        ),
-    ] {
-        out.push(RuleInfo {
-            id: id.into(),
-            severity,
-            title: title.into(),
-            description: description.into(),
-            references: Vec::new(),
-            source: "src/detect/memory.rs".into(),
-            needs: needs(id),
-            sources: coverage(id),
-        });
-    }
-    out.extend(trust::catalogue());
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
-    out
-}
 
 /// What the engine reads.
 pub struct Input<'a> {
@@ -486,7 +284,7 @@ pub fn run(
     queries: &[QueryDef],
     enabled: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Finding>, QueryError> {
-    let active: Vec<&QueryDef> = queries.iter().filter(|q| enabled(&q.id)).collect();
+    let active: Vec<&QueryDef> = queries.iter().filter(|q| enabled(q.id())).collect();
     if active.iter().any(|q| mentions(&q.sql, "events")) {
         eval.tables.add_events(input);
     }
@@ -508,8 +306,8 @@ pub fn run_sql(tables: &Tables, active: &[&QueryDef]) -> Result<Vec<Finding>, Qu
             .execute(&q.sql)
             .and_then(|lf| lf.collect())
             .map_err(|e| QueryError::Run {
-                id: q.id.clone(),
-                path: q.path.clone(),
+                id: q.id().to_string(),
+                path: q.path().to_string(),
                 reason: e.to_string(),
             })?;
         if let Ok(keys) = df
@@ -524,7 +322,7 @@ pub fn run_sql(tables: &Tables, active: &[&QueryDef]) -> Result<Vec<Finding>, Qu
         }
         let mut found = sql::findings_from_frame(q, &df, &cache.rows)?;
         for f in &mut found {
-            f.fingerprint = fingerprint(f, &q.identity);
+            f.fingerprint = fingerprint(f, &q.rule.identity);
         }
         findings.extend(found);
     }
@@ -555,11 +353,11 @@ pub fn findings_from_rows(
             }
             let mut f =
                 sql::finding_from_row(q, cells, &cache.rows).map_err(|reason| QueryError::Run {
-                    id: q.id.clone(),
-                    path: q.path.clone(),
+                    id: q.id().to_string(),
+                    path: q.path().to_string(),
                     reason,
                 })?;
-            f.fingerprint = fingerprint(&f, &q.identity);
+            f.fingerprint = fingerprint(&f, &q.rule.identity);
             findings.push(f);
         }
     }
@@ -602,7 +400,7 @@ pub fn run_rust(
     if enabled(failure_burst::ID) {
         let mut found = failure_burst::detect(assumptions, settings);
         for f in &mut found {
-            f.fingerprint = fingerprint(f, failure_burst::IDENTITY);
+            f.fingerprint = fingerprint(f, &failure_burst::RULE.identity);
         }
         findings.extend(found);
     }
@@ -612,17 +410,6 @@ pub fn run_rust(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn catalogue_lists_every_rule_once() {
-        let c = catalogue(&[]);
-        let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), 30);
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), 30);
-        assert_eq!(c[0].severity, Severity::Critical);
-    }
 
     #[test]
     fn other_engines_timestamps_read_as_rolecall_writes_them() {

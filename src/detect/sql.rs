@@ -26,25 +26,31 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
+use std::borrow::Cow;
+
 use crate::error::QueryError;
 use crate::model::cells::{cell_value, display};
+use crate::model::rule::{Coverage, List, Rule, RuleKind, SOURCES};
 use crate::model::{format_opt, Finding, Severity};
 
-/// A detection written in SQL.
+/// A detection written in SQL: its [`Rule`] from the header, its message
+/// template and its query.
 #[derive(Debug, Clone)]
 pub struct QueryDef {
-    pub id: String,
-    pub title: String,
-    pub severity: Severity,
-    pub description: String,
+    pub rule: Rule,
     pub message: Option<String>,
-    pub references: Vec<String>,
-    /// The fields that identify a finding across runs (`-- identity:`),
-    /// for its fingerprint.
-    pub identity: Vec<String>,
     pub sql: String,
+}
+
+impl QueryDef {
+    pub fn id(&self) -> &str {
+        &self.rule.id
+    }
+
     /// Where it came from (a path, or `queries/ID.sql` for built-ins).
-    pub path: String,
+    pub fn path(&self) -> &str {
+        &self.rule.source
+    }
 }
 
 /// The built-in detections, compiled into the binary so that an installed
@@ -192,26 +198,103 @@ pub fn parse_query(path: &str, text: &str) -> Result<QueryDef, QueryError> {
     if sql.is_empty() {
         return Err(err(1, "no SQL after the header".into()));
     }
+    let sources = match get("sources") {
+        Some((_, v, line)) => parse_sources(v).map_err(|r| err(*line, r))?,
+        None => Coverage::all(""),
+    };
+    let list = |v: &str| -> List {
+        Cow::Owned(
+            v.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(|s| Cow::Owned(s.to_string()))
+                .collect(),
+        )
+    };
     Ok(QueryDef {
-        id,
-        title: need("title")?,
-        severity,
-        description: need("description")?,
+        rule: Rule {
+            id: Cow::Owned(id),
+            severity,
+            title: Cow::Owned(need("title")?),
+            description: Cow::Owned(need("description")?),
+            references: get("references").map(|f| list(&f.1)).unwrap_or_default(),
+            source: Cow::Owned(path.to_string()),
+            needs: Cow::Owned(
+                get("needs")
+                    .map(|f| f.1.clone())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "user-defined".into()),
+            ),
+            sources,
+            identity: Cow::Owned(identity.into_iter().map(Cow::Owned).collect()),
+            kind: RuleKind::Run,
+        },
         message: get("message")
             .map(|f| f.1.clone())
             .filter(|m| !m.is_empty()),
-        references: get("references")
-            .map(|f| {
-                f.1.split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        identity,
         sql,
-        path: path.to_string(),
     })
+}
+
+/// `-- sources: aws yes (note); gcp no (why not); azure yes; vault yes`:
+/// each of [`SOURCES`] once, in any order, each `yes` or `no` with an
+/// optional note.
+fn parse_sources(v: &str) -> Result<[Coverage; 4], String> {
+    let mut found: [Option<(bool, String)>; 4] = Default::default();
+    // Entries end at a `;` outside parentheses (a note may hold one).
+    let mut entries = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in v.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ';' if depth == 0 => {
+                entries.push(&v[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    entries.push(&v[start..]);
+    for entry in entries.into_iter().map(str::trim).filter(|e| !e.is_empty()) {
+        let (head, note) = match entry.split_once('(') {
+            Some((h, rest)) => (
+                h.trim(),
+                rest.strip_suffix(')')
+                    .ok_or_else(|| format!("`{entry}`: a note ends with `)`"))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => (entry, String::new()),
+        };
+        let (source, verdict) = head
+            .split_once(' ')
+            .ok_or_else(|| format!("`{entry}`: write SOURCE yes|no (note)"))?;
+        let i = SOURCES
+            .iter()
+            .position(|s| *s == source)
+            .ok_or_else(|| format!("`{source}` is not one of {}", SOURCES.join(", ")))?;
+        let applies = match verdict.trim() {
+            "yes" => true,
+            "no" => false,
+            other => return Err(format!("`{other}`: a source is `yes` or `no`")),
+        };
+        if found[i].replace((applies, note)).is_some() {
+            return Err(format!("`{source}` is given twice"));
+        }
+    }
+    let mut out = Coverage::all("");
+    for (c, f) in out.iter_mut().zip(found) {
+        let (applies, note) = f.ok_or_else(|| {
+            format!(
+                "`{}` is missing: name every one of {}",
+                c.source,
+                SOURCES.join(", ")
+            )
+        })?;
+        c.applies = applies;
+        c.note = Cow::Owned(note);
+    }
+    Ok(out)
 }
 
 /// The built-in queries.
@@ -312,8 +395,8 @@ pub fn findings_from_frame(
     sessions: &SessionFields,
 ) -> Result<Vec<Finding>, QueryError> {
     let run_err = |reason: String| QueryError::Run {
-        id: def.id.clone(),
-        path: def.path.clone(),
+        id: def.id().to_string(),
+        path: def.path().to_string(),
         reason,
     };
     let names: Vec<String> = df
@@ -344,7 +427,7 @@ pub fn finding_from_row(
     let field = |name: &str| -> Option<String> {
         text_of(cells.get(name)).or_else(|| session.and_then(|s| text_of(s.get(name))))
     };
-    let mut f = Finding::new(&def.id, def.severity, &def.title);
+    let mut f = Finding::new(&def.rule.id, def.rule.severity, &def.rule.title);
     if let Some(sev) = text_of(cells.get("severity")) {
         f.severity = sev.parse().map_err(|e| format!("column `severity`: {e}"))?;
     }
@@ -419,7 +502,7 @@ pub fn finding_from_row(
             Some(t) => render(t, &lookup),
             None => format!(
                 "{} ({}).",
-                def.title,
+                def.rule.title,
                 format_opt(f.role.as_deref().or(f.subject.as_deref()))
             ),
         },
@@ -437,12 +520,18 @@ mod tests {
         assert_eq!(qs.len(), BUILTIN_SOURCES.len());
         for (q, (path, _)) in qs.iter().zip(BUILTIN_SOURCES) {
             assert_eq!(
-                format!("queries/{}.sql", q.id),
+                format!("queries/{}.sql", q.id()),
                 *path,
                 "file name matches id"
             );
-            assert!(q.message.is_some(), "{} has a message template", q.id);
-            assert!(!q.references.is_empty(), "{} has references", q.id);
+            assert!(q.message.is_some(), "{} has a message template", q.id());
+            assert!(!q.rule.references.is_empty(), "{} has references", q.id());
+            assert_ne!(
+                q.rule.needs,
+                "user-defined",
+                "{} says what it needs",
+                q.id()
+            );
         }
     }
 
@@ -482,14 +571,39 @@ mod tests {
     }
 
     #[test]
+    fn sources_say_per_source_what_a_rule_judges() {
+        let c = parse_sources("aws yes (a; b (c)); gcp no (why not); azure yes; vault no").unwrap();
+        assert_eq!((c[0].applies, c[0].note.as_ref()), (true, "a; b (c)"));
+        assert_eq!((c[1].applies, c[1].note.as_ref()), (false, "why not"));
+        assert_eq!((c[2].applies, c[2].note.as_ref()), (true, ""));
+        assert!(!c[3].applies);
+        for (bad, why) in [
+            ("aws yes; gcp yes; azure yes", "`vault` is missing"),
+            (
+                "aws yes; aws no; gcp yes; azure yes; vault yes",
+                "given twice",
+            ),
+            ("aws maybe; gcp yes; azure yes; vault yes", "`yes` or `no`"),
+            (
+                "k8s yes; aws yes; gcp yes; azure yes; vault yes",
+                "not one of",
+            ),
+            ("aws yes (open; gcp yes; azure yes; vault yes", "ends with"),
+        ] {
+            let e = parse_sources(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn continuation_lines_and_references() {
         let q = parse_query(
             "x.sql",
             "-- id: a\n-- title: t\n-- severity: low\n-- description: first\n--   second: with a colon\n-- references: https://a, https://b\nSELECT 1",
         )
         .unwrap();
-        assert_eq!(q.description, "first second: with a colon");
-        assert_eq!(q.references, vec!["https://a", "https://b"]);
+        assert_eq!(q.rule.description, "first second: with a colon");
+        assert_eq!(q.rule.references.to_vec(), vec!["https://a", "https://b"]);
         assert_eq!(q.sql, "SELECT 1");
     }
 

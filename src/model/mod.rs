@@ -14,6 +14,7 @@ pub mod interner;
 pub mod policy_doc;
 pub mod records;
 pub mod refs;
+pub mod rule;
 pub mod secrets;
 pub mod subject;
 pub mod tables;

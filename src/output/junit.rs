@@ -91,7 +91,7 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
             .rules
             .iter()
             .find(|x| x.id == *rule)
-            .map(|x| x.title.as_str())
+            .map(|x| x.title.as_ref())
             .unwrap_or("");
         writeln!(
             w,

@@ -19,8 +19,8 @@ use clap::ValueEnum;
 use polars::prelude::DataFrame;
 use serde_json::{Map, Value};
 
-use crate::detect::RuleInfo;
 use crate::model::cells::cell_value;
+use crate::model::rule::Rule;
 use crate::model::{Finding, Report};
 
 /// Formats for findings (`scan`).
@@ -62,17 +62,13 @@ impl FindingsFormat {
 /// where the policy came from.
 pub struct Context<'a> {
     pub report: &'a Report,
-    pub rules: Vec<RuleInfo>,
+    pub rules: Vec<Rule>,
     pub policy_path: Option<&'a str>,
     sessions: HashMap<&'a str, usize>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(
-        report: &'a Report,
-        rules: Vec<RuleInfo>,
-        policy_path: Option<&'a str>,
-    ) -> Context<'a> {
+    pub fn new(report: &'a Report, rules: Vec<Rule>, policy_path: Option<&'a str>) -> Context<'a> {
         Context {
             report,
             rules,

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::detect::memory;
 use crate::model::history::{History, Observations, PriorFinding, PriorRun, Status, Trends};
 use crate::model::time::{ser_micros, ser_opt_micros, Micros};
 use crate::model::{Finding, Report, Severity, SeverityCounts, Unchecked};
@@ -351,7 +350,9 @@ impl Document {
         let new_values: BTreeMap<&str, Vec<NewValue>> = r
             .findings
             .iter()
-            .filter(|f| f.rule == memory::FIRST_SEEN)
+            // The values first-seen-subject found new, from its evidence (the
+            // rule id is a public contract).
+            .filter(|f| f.rule == "first-seen-subject")
             .filter_map(|f| {
                 let kind = f.evidence.get("kind")?.as_str()?;
                 let value = f.evidence.get("value")?.as_str()?;

@@ -12,6 +12,7 @@ mod ingest;
 mod lake;
 mod output;
 mod properties;
+mod queries;
 mod remote;
 mod report;
 mod sources;

@@ -898,12 +898,12 @@ fn every_trust_rule_fires_on_the_fixtures() {
     fired.dedup();
     for r in rolecall::detect::trust::rules() {
         assert!(
-            fired.contains(&r.id),
+            fired.contains(&r.id.as_ref()),
             "{} does not fire on tests/data/trust",
             r.id
         );
         assert!(
-            report.summary.rules.iter().any(|x| x == r.id),
+            report.summary.rules.iter().any(|x| *x == r.id),
             "{} is listed as run",
             r.id
         );

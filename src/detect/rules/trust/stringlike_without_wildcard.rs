@@ -14,22 +14,27 @@
 //! ## Example
 //! `{"StringLike": {"gitlab.com:sub": "project_path:acme/infra:ref_type:branch:ref:main"}}`
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{RoleView, Rule, StatementView, ROLE_NEEDS};
+use super::{trust_coverage, RoleView, StatementView, ROLE_NEEDS};
 use crate::model::{Finding, Severity};
 use crate::trust::analyze::{claim_conditions, like_without_wildcard};
 
-pub const RULE: Rule = Rule {
-    id: "trust-stringlike-without-wildcard",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-stringlike-without-wildcard"),
     severity: Severity::Low,
-    title: "StringLike without a wildcard",
-    description: "A StringLike (or StringNotLike) value with no * or ? on a token claim: it compares exactly, as StringEquals would, but leaves room for a wildcard to slip in unnoticed.",
-    references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String"],
-    source: "src/detect/trust/stringlike_without_wildcard.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "evidence.statement", "evidence.key", "evidence.values"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("StringLike without a wildcard"),
+    description: Cow::Borrowed("A StringLike (or StringNotLike) value with no * or ? on a token claim: it compares exactly, as StringEquals would, but leaves room for a wildcard to slip in unnoticed."),
+    references: rule_list!["https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String"],
+    source: Cow::Borrowed("src/detect/rules/trust/stringlike_without_wildcard.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "evidence.statement", "evidence.key", "evidence.values"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

@@ -17,24 +17,27 @@
 //! ## Example
 //! `{"ForAllValues:StringEquals": {"token.actions.githubusercontent.com:environment": "production"}}`
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{RoleView, Rule, StatementView, ROLE_NEEDS};
+use super::{trust_coverage, RoleView, StatementView, ROLE_NEEDS};
 use crate::model::{Finding, Severity};
 use crate::trust::analyze::{claim_conditions, forallvalues_on_single};
 
-pub const RULE: Rule = Rule {
-    id: "trust-forallvalues-single-claim",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-forallvalues-single-claim"),
     severity: Severity::High,
-    title: "ForAllValues on a single-valued claim",
-    description: "A ForAllValues: condition on a claim tokens carry as a single value (sub, environment, ref, repository...). ForAllValues is true when the claim is missing, so the condition admits every token without the claim (and every token if the claim name is misspelled).",
-    references: &[
-        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html",
-    ],
-    source: "src/detect/trust/forallvalues_single_claim.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "evidence.statement", "evidence.key"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("ForAllValues on a single-valued claim"),
+    description: Cow::Borrowed("A ForAllValues: condition on a claim tokens carry as a single value (sub, environment, ref, repository...). ForAllValues is true when the claim is missing, so the condition admits every token without the claim (and every token if the claim name is misspelled)."),
+    references: rule_list!["https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html",],
+    source: Cow::Borrowed("src/detect/rules/trust/forallvalues_single_claim.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "evidence.statement", "evidence.key"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

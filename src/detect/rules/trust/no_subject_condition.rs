@@ -30,23 +30,26 @@
 //! `repository_owner` only is `trust-wildcard-subject` (every repository of
 //! that owner).
 
-use super::{is_shared_issuer, RoleView, Rule, StatementView, ROLE_NEEDS};
+use std::borrow::Cow;
+
+use super::{is_shared_issuer, trust_coverage, RoleView, StatementView, ROLE_NEEDS};
+use crate::model::rule::{Rule, RuleKind};
 use crate::model::{Finding, Severity};
+use crate::rule_list;
 use crate::trust::analyze::ANY_PROVIDER;
 
-pub const RULE: Rule = Rule {
-    id: "trust-no-subject-condition",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-no-subject-condition"),
     severity: Severity::Critical,
-    title: "Trust policy does not pin the workload",
-    description: "A federated statement with no condition on the subject or on any claim naming the workload (repository, repository id or owner, job_workflow_ref, GitLab project path...): every workload of the issuer can assume the role. Conditions on aud, ref, environment or actor alone pin nothing. Pinning only the repository is trust-wildcard-subject, not this rule.",
-    references: &[
-        "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services",
-        "https://securitylabs.datadoghq.com/articles/exploring-github-to-aws-keyless-authentication-flaws/",
-    ],
-    source: "src/detect/trust/no_subject_condition.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "issuer", "evidence.statement"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Trust policy does not pin the workload"),
+    description: Cow::Borrowed("A federated statement with no condition on the subject or on any claim naming the workload (repository, repository id or owner, job_workflow_ref, GitLab project path...): every workload of the issuer can assume the role. Conditions on aud, ref, environment or actor alone pin nothing. Pinning only the repository is trust-wildcard-subject, not this rule."),
+    references: rule_list!["https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services",
+        "https://securitylabs.datadoghq.com/articles/exploring-github-to-aws-keyless-authentication-flaws/",],
+    source: Cow::Borrowed("src/detect/rules/trust/no_subject_condition.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "issuer", "evidence.statement"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

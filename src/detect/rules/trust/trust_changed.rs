@@ -16,24 +16,29 @@
 //! ## Example
 //! `"repo:acme/web:*"` became `"repo:acme/*"`.
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{Rule, ROLE_NEEDS};
+use super::{trust_coverage, ROLE_NEEDS};
 use crate::model::fingerprint::text_fingerprint;
 use crate::model::{Finding, Severity};
 use crate::trust::analyze::is_federated;
 use crate::trust::{RoleHistory, RoleTrust, TrustOrigin};
 
-pub const RULE: Rule = Rule {
-    id: "trust-changed",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-changed"),
     severity: Severity::Medium,
-    title: "Federated role's trust policy changed",
-    description: "UpdateAssumeRolePolicy on a federated role (CloudTrail), or two snapshots of one role whose trust policies differ. The evidence holds the policy before and after and their line diff.",
-    references: &["https://attack.mitre.org/techniques/T1484/002/"],
-    source: "src/detect/trust/trust_changed.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "evidence.change"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Federated role's trust policy changed"),
+    description: Cow::Borrowed("UpdateAssumeRolePolicy on a federated role (CloudTrail), or two snapshots of one role whose trust policies differ. The evidence holds the policy before and after and their line diff."),
+    references: rule_list!["https://attack.mitre.org/techniques/T1484/002/"],
+    source: Cow::Borrowed("src/detect/rules/trust/trust_changed.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "evidence.change"],
+    kind: RuleKind::Trust,
 };
 
 /// A line diff (longest common subsequence): `- old`, `+ new`; unchanged
@@ -95,7 +100,7 @@ pub fn check(history: &RoleHistory<'_>, file: &dyn Fn(u32) -> String) -> Vec<Fin
         if before_text.as_deref() == Some(after_text.as_str()) {
             return;
         }
-        let mut f = Finding::new(RULE.id, RULE.severity, RULE.title);
+        let mut f = Finding::new(&RULE.id, RULE.severity, &RULE.title);
         f.cloud = Some("aws".into());
         f.account = after.account.clone();
         f.role = Some(history.role.clone());

@@ -23,25 +23,28 @@
 //! `"StringEquals": {"token.actions.githubusercontent.com:sub": "acme/web:ref:refs/heads/main"}`
 //! (missing `repo:`).
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{provider_name, RoleView, Rule, StatementView, ROLE_NEEDS};
+use super::{provider_name, trust_coverage, RoleView, StatementView, ROLE_NEEDS};
 use crate::model::{Finding, Severity};
 use crate::trust::analyze::{claim_conditions, is_positive, subject_format_known};
 use crate::trust::condition::has_wildcard;
 
-pub const RULE: Rule = Rule {
-    id: "trust-unknown-subject-format",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-unknown-subject-format"),
     severity: Severity::Medium,
-    title: "Subject pattern matches no known subject format",
-    description: "A sub condition value that no subject of the provider's formats (default or customized GitHub templates, GitLab, CircleCI, Buildkite, HCP Terraform) can match, such as a missing repo: prefix, a short ref, or a * under StringEquals (where it is literal). The statement admits nothing through it, or something other than intended.",
-    references: &[
-        "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#customizing-the-subject-claims-for-an-organization-or-repository",
-    ],
-    source: "src/detect/trust/unknown_subject_format.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "evidence.statement", "evidence.value"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Subject pattern matches no known subject format"),
+    description: Cow::Borrowed("A sub condition value that no subject of the provider's formats (default or customized GitHub templates, GitLab, CircleCI, Buildkite, HCP Terraform) can match, such as a missing repo: prefix, a short ref, or a * under StringEquals (where it is literal). The statement admits nothing through it, or something other than intended."),
+    references: rule_list!["https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#customizing-the-subject-claims-for-an-organization-or-repository",],
+    source: Cow::Borrowed("src/detect/rules/trust/unknown_subject_format.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "evidence.statement", "evidence.value"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

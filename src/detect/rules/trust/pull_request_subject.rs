@@ -19,23 +19,26 @@
 //! `"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/web:*"}`
 //! on `deploy-prod`.
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{RoleView, Rule, StatementView};
+use super::{trust_coverage, RoleView, StatementView};
 use crate::model::{Finding, Severity};
 
-pub const RULE: Rule = Rule {
-    id: "trust-pull-request-subject",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-pull-request-subject"),
     severity: Severity::High,
-    title: "Deploy role admits pull-request runs",
-    description: "A production- or staging-tier role whose trust policy admits tokens of pull-request runs (repo:o/r:pull_request, or a pattern such as repo:o/r:* that covers it). Pull-request code is unreviewed. A role of unknown tier gets an info finding naming the tier as unknown; development roles are not judged.",
-    references: &[
-        "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#filtering-for-pull_request-events",
-    ],
-    source: "src/detect/trust/pull_request_subject.rs",
-    needs: "a role trust policy, and the role's tier (policy [[role]] tier, or its name)",
-    identity: &["role", "issuer", "evidence.statement"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Deploy role admits pull-request runs"),
+    description: Cow::Borrowed("A production- or staging-tier role whose trust policy admits tokens of pull-request runs (repo:o/r:pull_request, or a pattern such as repo:o/r:* that covers it). Pull-request code is unreviewed. A role of unknown tier gets an info finding naming the tier as unknown; development roles are not judged."),
+    references: rule_list!["https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#filtering-for-pull_request-events",],
+    source: Cow::Borrowed("src/detect/rules/trust/pull_request_subject.rs"),
+    needs: Cow::Borrowed("a role trust policy, and the role's tier (policy [[role]] tier, or its name)"),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "issuer", "evidence.statement"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

@@ -20,25 +20,30 @@
 //! `{"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/web:*"}}`
 //! with no `token.actions.githubusercontent.com:aud`.
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{RoleView, Rule, StatementView, ROLE_NEEDS};
+use super::{trust_coverage, RoleView, StatementView, ROLE_NEEDS};
 use crate::model::subject::Provider;
 use crate::model::Finding;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::trust::analyze::{claim_conditions, ANY_PROVIDER};
 
-pub const RULE: Rule = Rule {
-    id: "trust-missing-audience",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-missing-audience"),
     severity: Severity::High,
-    title: "Trust policy does not check the token's audience",
-    description: "A federated statement that admits tokens minted for any audience (no aud condition, or one that admits anything), or whose audience condition admits none of the expected audiences (policy [[issuer]] audiences, else sts.amazonaws.com for GitHub Actions; other issuers' audiences are configurable and only a missing condition is judged).",
-    references: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"],
-    source: "src/detect/trust/missing_audience.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "issuer", "evidence.statement"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Trust policy does not check the token's audience"),
+    description: Cow::Borrowed("A federated statement that admits tokens minted for any audience (no aud condition, or one that admits anything), or whose audience condition admits none of the expected audiences (policy [[issuer]] audiences, else sts.amazonaws.com for GitHub Actions; other issuers' audiences are configurable and only a missing condition is judged)."),
+    references: rule_list!["https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"],
+    source: Cow::Borrowed("src/detect/rules/trust/missing_audience.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "issuer", "evidence.statement"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(

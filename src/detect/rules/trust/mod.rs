@@ -25,31 +25,15 @@ pub mod wildcard_subject;
 
 use serde_json::json;
 
-use super::{Coverage, RuleInfo, SOURCES};
 use crate::model::fingerprint::fingerprint;
 use crate::model::policy_doc::{PolicyDocument, Statement};
 use crate::model::records::FederatedCredential;
+use crate::model::rule::{Coverage, Rule};
 use crate::model::subject::Provider;
 use crate::model::{Finding, Severity};
 use crate::policy::{Policy, Tier};
 use crate::trust::analyze::{self, Breadth, Trusted, ANY_PROVIDER};
 use crate::trust::{RoleTrust, TrustInputs, TrustOrigin};
-
-/// A trust rule's catalogue entry.
-pub struct Rule {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub title: &'static str,
-    pub description: &'static str,
-    pub references: &'static [&'static str],
-    /// The file the rule lives in.
-    pub source: &'static str,
-    pub needs: &'static str,
-    /// The finding fields that identify one finding across runs.
-    pub identity: &'static [&'static str],
-    /// Which of [`SOURCES`] the rule judges.
-    pub clouds: [bool; 4],
-}
 
 const ROLE_NEEDS: &str =
     "a role trust policy: an IAM snapshot (get-account-authorization-details, get-role), a bare document, or CloudTrail CreateRole/UpdateAssumeRolePolicy";
@@ -71,46 +55,36 @@ pub fn rules() -> [&'static Rule; 11] {
     ]
 }
 
-fn coverage(r: &Rule) -> Vec<Coverage> {
-    let note = |i: usize, applies: bool| -> &'static str {
-        match (i, applies) {
-            (0, true) => "IAM role trust policies and OIDC providers, from snapshots or CloudTrail",
-            (1, true) => "workload identity pool provider definitions",
-            (2, true) => "federated identity credential definitions",
-            (0, false) => "AWS trust is judged by the trust-* rules",
-            (1, false) => {
-                "GCP pools are judged by wif-no-attribute-condition: attribute conditions are CEL, not IAM"
-            }
-            (2, false) => "Entra credentials name one exact subject; see fic-issuer-changed",
-            _ => "Vault JWT roles' bound claims are not read",
-        }
-    };
-    SOURCES
-        .iter()
-        .enumerate()
-        .map(|(i, &source)| Coverage {
-            source,
-            applies: r.clouds[i],
-            note: note(i, r.clouds[i]),
-        })
-        .collect()
-}
-
-/// The catalogue entries of the trust rules.
-pub fn catalogue() -> Vec<RuleInfo> {
-    rules()
-        .iter()
-        .map(|r| RuleInfo {
-            id: r.id.into(),
-            severity: r.severity,
-            title: r.title.into(),
-            description: r.description.into(),
-            references: r.references.iter().map(|s| s.to_string()).collect(),
-            source: r.source.into(),
-            needs: r.needs,
-            sources: coverage(r),
-        })
-        .collect()
+/// What each source's trust inputs let a rule of `clouds` judge.
+pub const fn trust_coverage(clouds: [bool; 4]) -> [Coverage; 4] {
+    let [aws, gcp, azure, vault] = clouds;
+    Coverage::each([
+        if aws {
+            (
+                true,
+                "IAM role trust policies and OIDC providers, from snapshots or CloudTrail",
+            )
+        } else {
+            (false, "AWS trust is judged by the trust-* rules")
+        },
+        if gcp {
+            (true, "workload identity pool provider definitions")
+        } else {
+            (
+                false,
+                "GCP pools are judged by wif-no-attribute-condition: attribute conditions are CEL, not IAM",
+            )
+        },
+        if azure {
+            (true, "federated identity credential definitions")
+        } else {
+            (
+                false,
+                "Entra credentials name one exact subject; see fic-issuer-changed",
+            )
+        },
+        (vault, "Vault JWT roles' bound claims are not read"),
+    ])
 }
 
 /// One role's current trust policy, with what the rules need around it.
@@ -184,7 +158,7 @@ pub fn is_shared_issuer(issuer: &str) -> bool {
 impl RoleView<'_> {
     /// A finding about this role, with its location in the evidence.
     pub fn finding(&self, rule: &Rule) -> Finding {
-        let mut f = Finding::new(rule.id, rule.severity, rule.title);
+        let mut f = Finding::new(&rule.id, rule.severity, &rule.title);
         f.cloud = Some("aws".into());
         f.account = self.account.clone();
         f.role = Some(self.role.clone());
@@ -277,10 +251,10 @@ pub fn run(
     policy: &Policy,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
-    let mut out: Vec<(Finding, &'static [&'static str])> = Vec::new();
+    let mut out: Vec<(Finding, &'static Rule)> = Vec::new();
     let mut push = |found: Vec<Finding>, rule: &'static Rule| {
-        if enabled(rule.id) {
-            out.extend(found.into_iter().map(|f| (f, rule.identity)));
+        if enabled(&rule.id) {
+            out.extend(found.into_iter().map(|f| (f, rule)));
         }
     };
     let file = |i: u32| {
@@ -353,8 +327,8 @@ pub fn run(
         &fic_issuer_changed::RULE,
     );
     out.into_iter()
-        .map(|(mut f, identity)| {
-            f.fingerprint = fingerprint(&f, identity);
+        .map(|(mut f, rule)| {
+            f.fingerprint = fingerprint(&f, &rule.identity);
             f
         })
         .collect()

@@ -22,25 +22,28 @@
 //! --attribute-mapping=google.subject=assertion.sub` (no
 //! `--attribute-condition`).
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{is_shared_issuer, provider_name, Rule};
+use super::{is_shared_issuer, provider_name, trust_coverage};
 use crate::model::subject::{provider_from_issuer, Provider};
 use crate::model::{Finding, Severity};
 use crate::trust::WifProvider;
 
-pub const RULE: Rule = Rule {
-    id: "wif-no-attribute-condition",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("wif-no-attribute-condition"),
     severity: Severity::Critical,
-    title: "Workload identity pool provider without attribute condition",
-    description: "A GCP workload identity pool provider that trusts a CI issuer (GitHub Actions, GitLab, CircleCI, Buildkite, HCP Terraform) with no attributeCondition: every token of the issuer becomes a pool identity. Critical for shared issuers, high for per-organization ones.",
-    references: &[
-        "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines#conditions",
-    ],
-    source: "src/detect/trust/wif_no_attribute_condition.rs",
-    needs: "GCP pool provider definitions (gcloud iam workload-identity-pools providers list --format=json)",
-    identity: &["role"],
-    clouds: [false, true, false, false],
+    title: Cow::Borrowed("Workload identity pool provider without attribute condition"),
+    description: Cow::Borrowed("A GCP workload identity pool provider that trusts a CI issuer (GitHub Actions, GitLab, CircleCI, Buildkite, HCP Terraform) with no attributeCondition: every token of the issuer becomes a pool identity. Critical for shared issuers, high for per-organization ones."),
+    references: rule_list!["https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines#conditions",],
+    source: Cow::Borrowed("src/detect/rules/trust/wif_no_attribute_condition.rs"),
+    needs: Cow::Borrowed("GCP pool provider definitions (gcloud iam workload-identity-pools providers list --format=json)"),
+    sources: trust_coverage([false, true, false, false]),
+    identity: rule_list!["role"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(providers: &[WifProvider], file: &dyn Fn(u32) -> String) -> Vec<Finding> {
@@ -54,7 +57,7 @@ pub fn check(providers: &[WifProvider], file: &dyn Fn(u32) -> String) -> Vec<Fin
         if p.disabled || p.attribute_condition.is_some() {
             continue;
         }
-        let mut f = Finding::new(RULE.id, RULE.severity, RULE.title);
+        let mut f = Finding::new(&RULE.id, RULE.severity, &RULE.title);
         f.cloud = Some("gcp".into());
         f.account = p.name.split('/').nth(1).map(str::to_string);
         f.role = Some(p.name.clone());

@@ -21,24 +21,27 @@
 //! ## Example
 //! `{"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}`
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::{RoleView, Rule, StatementView, ROLE_NEEDS};
+use super::{trust_coverage, RoleView, StatementView, ROLE_NEEDS};
 use crate::model::{Finding, Severity};
 
-pub const RULE: Rule = Rule {
-    id: "trust-wildcard-subject",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("trust-wildcard-subject"),
     severity: Severity::High,
-    title: "Trust policy admits more workloads than it names",
-    description: "A subject condition that admits any owner's repositories, every repository of an owner (repo:org/*, repository_owner alone), or, for a production or staging role, any branch or environment of a repository (repo:org/repo:*). Found by evaluating the policy on tokens it does not name. Roles of unknown tier get an info finding for branch breadth.",
-    references: &[
-        "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims",
-        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html",
-    ],
-    source: "src/detect/trust/wildcard_subject.rs",
-    needs: ROLE_NEEDS,
-    identity: &["role", "issuer", "evidence.statement", "evidence.breadth"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("Trust policy admits more workloads than it names"),
+    description: Cow::Borrowed("A subject condition that admits any owner's repositories, every repository of an owner (repo:org/*, repository_owner alone), or, for a production or staging role, any branch or environment of a repository (repo:org/repo:*). Found by evaluating the policy on tokens it does not name. Roles of unknown tier get an info finding for branch breadth."),
+    references: rule_list!["https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html",],
+    source: Cow::Borrowed("src/detect/rules/trust/wildcard_subject.rs"),
+    needs: Cow::Borrowed(ROLE_NEEDS),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["role", "issuer", "evidence.statement", "evidence.breadth"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(view: &RoleView<'_>, statements: &[StatementView<'_>]) -> Vec<Finding> {

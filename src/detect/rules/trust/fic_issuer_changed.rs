@@ -16,23 +16,28 @@
 //! `https://token.actions.githubusercontent.com` became
 //! `https://token.actions.githubusercontent.com/acme-enterprise`.
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::Rule;
+use super::trust_coverage;
 use crate::model::records::FederatedCredential;
 use crate::model::subject::normalize_issuer;
 use crate::model::{Finding, Severity};
 
-pub const RULE: Rule = Rule {
-    id: "fic-issuer-changed",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("fic-issuer-changed"),
     severity: Severity::Medium,
-    title: "Federated credential's issuer changed",
-    description: "One Entra federated identity credential (same id) seen in two snapshots, in the order given, with different issuers: who can mint an accepted token changed.",
-    references: &["https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation"],
-    source: "src/detect/trust/fic_issuer_changed.rs",
-    needs: "two snapshots of Entra federated credential definitions",
-    identity: &["role", "evidence.before", "evidence.after"],
-    clouds: [false, false, true, false],
+    title: Cow::Borrowed("Federated credential's issuer changed"),
+    description: Cow::Borrowed("One Entra federated identity credential (same id) seen in two snapshots, in the order given, with different issuers: who can mint an accepted token changed."),
+    references: rule_list!["https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation"],
+    source: Cow::Borrowed("src/detect/rules/trust/fic_issuer_changed.rs"),
+    needs: Cow::Borrowed("two snapshots of Entra federated credential definitions"),
+    sources: trust_coverage([false, false, true, false]),
+    identity: rule_list!["role", "evidence.before", "evidence.after"],
+    kind: RuleKind::Trust,
 };
 
 /// The identity a credential belongs to: the ARM id up to
@@ -65,7 +70,7 @@ pub fn check(credentials: &[FederatedCredential], file: &dyn Fn(u32) -> String) 
             if ia == ib {
                 continue;
             }
-            let mut f = Finding::new(RULE.id, RULE.severity, RULE.title);
+            let mut f = Finding::new(&RULE.id, RULE.severity, &RULE.title);
             f.cloud = Some("azure".into());
             f.role = Some(owner(&b.id).to_string());
             f.issuer = Some(ib.clone());

@@ -16,30 +16,35 @@
 //! ## Example
 //! `AddClientIDToOpenIDConnectProvider` with `clientID` `https://github.com/acme`.
 
+use std::borrow::Cow;
+
+use crate::model::rule::{Rule, RuleKind};
+use crate::rule_list;
 use serde_json::json;
 
-use super::Rule;
+use super::trust_coverage;
 use crate::model::subject::issuer_from_provider_arn;
 use crate::model::{Finding, Severity};
 use crate::trust::OidcProviderChange;
 
-pub const RULE: Rule = Rule {
-    id: "oidc-provider-changed",
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed("oidc-provider-changed"),
     severity: Severity::Medium,
-    title: "IAM OIDC provider created or changed",
-    description: "A successful CreateOpenIDConnectProvider, Add/RemoveClientIDTo/FromOpenIDConnectProvider, UpdateOpenIDConnectProviderThumbprint or DeleteOpenIDConnectProvider: the set of issuers and audiences the account accepts changed.",
-    references: &["https://attack.mitre.org/techniques/T1484/002/"],
-    source: "src/detect/trust/oidc_provider_changed.rs",
-    needs: "CloudTrail IAM management events",
-    identity: &["account", "issuer", "evidence.event_id"],
-    clouds: [true, false, false, false],
+    title: Cow::Borrowed("IAM OIDC provider created or changed"),
+    description: Cow::Borrowed("A successful CreateOpenIDConnectProvider, Add/RemoveClientIDTo/FromOpenIDConnectProvider, UpdateOpenIDConnectProviderThumbprint or DeleteOpenIDConnectProvider: the set of issuers and audiences the account accepts changed."),
+    references: rule_list!["https://attack.mitre.org/techniques/T1484/002/"],
+    source: Cow::Borrowed("src/detect/rules/trust/oidc_provider_changed.rs"),
+    needs: Cow::Borrowed("CloudTrail IAM management events"),
+    sources: trust_coverage([true, false, false, false]),
+    identity: rule_list!["account", "issuer", "evidence.event_id"],
+    kind: RuleKind::Trust,
 };
 
 pub fn check(changes: &[OidcProviderChange], file: &dyn Fn(u32) -> String) -> Vec<Finding> {
     changes
         .iter()
         .map(|c| {
-            let mut f = Finding::new(RULE.id, RULE.severity, RULE.title);
+            let mut f = Finding::new(&RULE.id, RULE.severity, &RULE.title);
             f.cloud = Some("aws".into());
             f.account = c.account.clone();
             f.time = c.time;

@@ -21,20 +21,32 @@ use serde_json::Value;
 
 use crate::model::records::Assumption;
 use crate::model::time::format_time;
+use std::borrow::Cow;
+
+use crate::model::rule::{Coverage, Rule, RuleKind};
 use crate::model::{Finding, Severity};
 use crate::policy::Settings;
+use crate::rule_list;
 
 pub const ID: &str = "assume-failure-burst";
-/// A burst is identified by the role, the subject and the address it came
-/// from (its time and counts vary run to run).
-pub const IDENTITY: &[&str] = &["role", "subject", "source_ip"];
-pub const TITLE: &str = "Burst of failed role exchanges";
-pub const SEVERITY: Severity = Severity::Medium;
-pub const DESCRIPTION: &str = "At least failure_burst.count failed AssumeRoleWithWebIdentity calls for one role or from one subject within failure_burst.window. Someone is probing trust conditions or replaying rejected tokens. Overlapping windows merge into one finding.";
-pub const REFERENCES: &[&str] = &[
-    "https://attack.mitre.org/techniques/T1110/",
-    "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html",
-];
+
+pub static RULE: Rule = Rule {
+    id: Cow::Borrowed(ID),
+    severity: Severity::Medium,
+    title: Cow::Borrowed("Burst of failed role exchanges"),
+    description: Cow::Borrowed("At least failure_burst.count failed AssumeRoleWithWebIdentity calls for one role or from one subject within failure_burst.window. Someone is probing trust conditions or replaying rejected tokens. Overlapping windows merge into one finding."),
+    references: rule_list![
+        "https://attack.mitre.org/techniques/T1110/",
+        "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html",
+    ],
+    source: Cow::Borrowed("src/detect/rules/failure_burst.rs"),
+    needs: Cow::Borrowed("the audit log only"),
+    sources: Coverage::all(""),
+    // A burst is identified by the role, the subject and the address it
+    // came from (its time and counts vary run to run).
+    identity: rule_list!["role", "subject", "source_ip"],
+    kind: RuleKind::Run,
+};
 
 /// Merged runs of failures in which every failure shares a window with at
 /// least `count - 1` others. Input: (time, index) sorted by time.
@@ -123,7 +135,7 @@ fn finding(
 ) -> Finding {
     let first = &assumptions[burst[0]];
     let last = &assumptions[*burst.last().expect("a burst is not empty")];
-    let mut f = Finding::new(ID, SEVERITY, TITLE);
+    let mut f = Finding::new(ID, RULE.severity, &RULE.title);
     f.time = first.time;
     f.cloud = Some(first.cloud.clone());
     let roles = distinct(burst.iter().map(|&i| assumptions[i].role_arn.as_deref()));
