@@ -57,7 +57,14 @@ pub fn peak_rss_bytes() -> Option<u64> {
 }
 
 /// Watches the resident set every 50 ms and stops the run above `limit`.
+/// Once per process: a second call changes nothing.
 pub fn start_memory_guard(limit: u64) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    let mut first = false;
+    STARTED.call_once(|| first = true);
+    if !first {
+        return;
+    }
     MEMORY_LIMIT.store(limit, Ordering::Relaxed);
     std::thread::spawn(move || loop {
         if let Some(rss) = rss_bytes() {

@@ -32,13 +32,12 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     let mut cfg = args.input.config(&[])?;
     // The dataset is for any SQL, not only rolecall's: every event.
     cfg.ingest.elide_unrelated_events = false;
-    let policy_text = args.input.policy_text()?;
     let mut outcome = crate::pipeline::run(&cfg)?;
     print_input_errors(&outcome.report.summary);
     outcome.tables.add_events(&Input::of(&outcome.report));
     let about = About {
         sources: &cfg.sources,
-        policy_text: policy_text.as_deref(),
+        policy_text: cfg.policy_file.as_ref().map(|f| f.text.as_str()),
         summary: &outcome.report.summary,
     };
     let written = write_dataset(
@@ -54,5 +53,5 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         written.files,
         args.parquet.display()
     );
-    Ok(strict_exit(args.input.strict, &outcome.report.summary))
+    Ok(strict_exit(cfg.strict, &outcome.report.summary))
 }

@@ -222,19 +222,21 @@ impl InputArgs {
         if self.sources.is_empty() {
             bail!("no SOURCES given: files, directories, `-` for stdin, s3://, cloudtrail:// or cloudtrail-lake://");
         }
-        let policy = match &self.policy {
-            Some(p) => Policy::load(p)?,
+        let file = self.policy_file()?;
+        let policy = match &file {
+            Some(f) => Policy::parse(&f.path, &f.text)?,
             None => Policy::default(),
         };
-        self.resolve(rules, policy)
+        self.resolve(rules, policy, file)
     }
 
-    /// The policy file's text, when one is given.
-    pub fn policy_text(&self) -> Result<Option<String>> {
-        self.policy
+    /// The policy file, read (once), when one is given.
+    fn policy_file(&self) -> Result<Option<crate::policy::PolicySource>> {
+        Ok(self
+            .policy
             .as_deref()
-            .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read {p}")))
-            .transpose()
+            .map(crate::policy::PolicySource::read)
+            .transpose()?)
     }
 
     /// Resolves the flags for a run over an exported dataset: the policy
@@ -259,10 +261,8 @@ impl InputArgs {
                 bail!("{flag} applies when reading logs: give it to `rolecall export`, or choose the day= partitions to read");
             }
         }
-        if let Some(text) = self.policy_text()? {
-            if manifest.policy_sha256.as_deref()
-                != Some(crate::model::fingerprint::sha256_hex(text.as_bytes()).as_str())
-            {
+        if let Some(given) = self.policy_file()? {
+            if manifest.policy_sha256.as_deref() != Some(given.sha256.as_str()) {
                 bail!(
                     "{dir} was exported with {}; its policy-derived columns (tiers, allowed lists, address checks) were computed then. Re-export with --policy {}, or leave --policy out to use the export's",
                     if manifest.policy.is_some() { "another policy" } else { "the built-in defaults" },
@@ -270,17 +270,28 @@ impl InputArgs {
                 );
             }
         }
-        let policy = match &manifest.policy {
-            Some(text) => Policy::parse(&format!("{dir}/{}", crate::lake::MANIFEST), text)?,
+        // The dataset's own policy, as the manifest holds it.
+        let file = manifest
+            .policy
+            .as_ref()
+            .map(|text| crate::policy::PolicySource {
+                path: format!("{dir}/{}", crate::lake::MANIFEST),
+                sha256: crate::model::fingerprint::sha256_hex(text.as_bytes()),
+                text: text.clone(),
+            });
+        let policy = match &file {
+            Some(f) => Policy::parse(&f.path, &f.text)?,
             None => Policy::default(),
         };
-        self.resolve(rules, policy)
+        self.resolve(rules, policy, file)
     }
 
-    fn resolve(&self, rules: &[String], mut policy: Policy) -> Result<Config> {
-        if let Some(limit) = self.max_memory {
-            crate::limits::start_memory_guard(limit);
-        }
+    fn resolve(
+        &self,
+        rules: &[String],
+        mut policy: Policy,
+        policy_file: Option<crate::policy::PolicySource>,
+    ) -> Result<Config> {
         if let Some(path) = &self.suppressions {
             policy
                 .suppressions
@@ -308,30 +319,27 @@ impl InputArgs {
                 bail!("--since must be before --until");
             }
         }
-        let mut queries = sql::builtin_queries();
-        if let Some(dir) = &self.queries {
-            let user: Vec<QueryDef> = sql::load_dir(dir)?;
-            for q in &user {
-                if queries.iter().any(|b| b.id() == q.id())
-                    || crate::detect::registry::rule(q.id()).is_some()
-                {
-                    bail!(
-                        "{}: id `{}` is already used by a built-in detection",
-                        q.path(),
-                        q.id()
-                    );
-                }
+        let queries = sql::builtin_queries();
+        let user_queries: Vec<QueryDef> = match &self.queries {
+            Some(dir) => sql::load_dir(dir)?,
+            None => Vec::new(),
+        };
+        for q in &user_queries {
+            if crate::detect::registry::rule(q.id()).is_some() {
+                bail!(
+                    "{}: id `{}` is already used by a built-in detection",
+                    q.path(),
+                    q.id()
+                );
             }
-            queries.extend(user);
         }
         let rules = if rules.is_empty() {
             None
         } else {
-            let known: Vec<String> =
-                crate::detect::catalogue(&queries[sql::BUILTIN_SOURCES.len()..])
-                    .into_iter()
-                    .map(|r| r.id.into_owned())
-                    .collect();
+            let known: Vec<String> = crate::detect::catalogue(&user_queries)
+                .into_iter()
+                .map(|r| r.id.into_owned())
+                .collect();
             for r in rules {
                 if !known.contains(r) {
                     bail!("--rules: unknown rule `{r}` (see `rolecall rules`)");
@@ -359,11 +367,16 @@ impl InputArgs {
                 // Only SQL over `events` needs the events no session made.
                 elide_unrelated_events: !queries
                     .iter()
+                    .chain(&user_queries)
                     .any(|q| crate::detect::mentions(&q.sql, "events")),
             },
             rules,
             queries,
+            user_queries,
             allow_partial: self.allow_partial,
+            policy_file,
+            strict: self.strict,
+            max_memory: self.max_memory,
         })
     }
 }

@@ -17,7 +17,7 @@ use super::{print_input_errors, Exit, InputArgs};
 use crate::detect::rules::history as memory;
 use crate::model::time::Micros;
 use crate::model::{sort_findings, Report, SeverityCounts};
-use crate::report::state::{history, record, State};
+use crate::report::state::{record, State};
 use crate::report::{self, Context as ReportContext, Document, Memory, Window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -207,19 +207,14 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         )?),
         None => None,
     };
-    let policy_path = args.input.policy.clone();
-    let policy_sha256 = match &policy_path {
-        Some(p) => Some(sha256_hex(
-            &std::fs::read(p).with_context(|| format!("cannot read {p}"))?,
-        )),
-        None => None,
-    };
+    let policy_path = cfg.policy_path().map(str::to_string);
+    let policy_sha256 = cfg.policy_file.as_ref().map(|f| f.sha256.clone());
     let outcome = crate::pipeline::run(&cfg)?;
     let mut report = outcome.report;
     print_input_errors(&report.summary);
     // Under --strict an input error means the run did not complete: neither
     // the state nor the report changes.
-    if args.input.strict && report.summary.input_error_count > 0 {
+    if cfg.strict && report.summary.input_error_count > 0 {
         eprintln!(
             "rolecall: error: {} input errors and --strict is set; the state and the report are unchanged",
             report.summary.input_error_count
@@ -237,10 +232,10 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
         Some(state) => {
             let path = state.path().to_string();
             let key = window_key(&window, &cfg.sources);
-            let tx = state.begin()?;
-            let history = history::load(&tx, &path, &key, window.start)?;
+            let recording = state.record(&key, window.start)?;
+            let history = &recording.history;
             let remembered =
-                memory::detect(&report, &cfg.policy, &observations, &history, window.start);
+                memory::detect(&report, &cfg.policy, &observations, history, window.start);
             let (remembered, accepted) = crate::detect::suppress::apply(
                 remembered,
                 &cfg.policy.suppressions,
@@ -249,8 +244,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             report.summary.suppressed += accepted.len();
             report.suppressed.extend(accepted);
             add_findings(&mut report, remembered);
-            let statuses = crate::model::history::statuses(&report.findings, &history);
-            let resolved = crate::model::history::resolved(&report.findings, &history);
+            let statuses = crate::model::history::statuses(&report.findings, history);
+            let resolved = crate::model::history::resolved(&report.findings, history);
             let run = record::RunRecord {
                 window_key: key,
                 started_at: started,
@@ -271,20 +266,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
                 duration_ms: clock.elapsed().as_millis() as i64,
                 version: env!("CARGO_PKG_VERSION").to_string(),
             };
-            let run_id = record::write(
-                &tx,
-                &path,
-                &history,
-                &run,
-                &observations,
-                &report.findings,
-                &statuses,
-                &resolved,
-            )?;
-            let trends = record::trends(&tx, &path, 30, 30, window.end)?;
-            let runs: i64 = tx
-                .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-                .map_err(|e| crate::report::state::classify(&path, e, Duration::ZERO))?;
+            let recorded =
+                recording.write(&run, &observations, &report.findings, &statuses, &resolved)?;
             let doc = Document::build(&ReportContext {
                 report: &report,
                 policy: &cfg.policy,
@@ -296,12 +279,12 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
                 observations: &observations,
                 memory: Some(Memory {
                     path: path.clone(),
-                    run_id,
-                    runs: runs as usize,
-                    history: &history,
+                    run_id: recorded.run_id,
+                    runs: recorded.runs,
+                    history,
                     statuses: &statuses,
                     resolved,
-                    trends,
+                    trends: recorded.trends,
                 }),
             });
             bytes = render(&doc, format)?;
@@ -310,9 +293,8 @@ pub fn run(args: &ReportArgs) -> Result<Exit> {
             }
             // Ctrl-C up to here rolls the whole run back.
             crate::limits::check()?;
-            tx.commit().map_err(|e| {
-                crate::report::state::classify(&path, e, Duration::from_secs(args.lock_timeout))
-            })?;
+            drop(doc);
+            recording.commit()?;
         }
         None => {
             let doc = Document::build(&ReportContext {

@@ -158,11 +158,10 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
     let outcome = std::mem::ManuallyDrop::new(outcome);
     let report = &outcome.report;
     print_input_errors(&report.summary);
-    let user: Vec<_> = cfg.queries[crate::detect::sql::BUILTIN_SOURCES.len()..].to_vec();
     let cx = Context::new(
         report,
-        crate::detect::catalogue(&user),
-        args.input.policy.as_deref(),
+        crate::detect::catalogue(&cfg.user_queries),
+        cfg.policy_path(),
     );
     for (format, path) in &extra {
         write_to(path, *format, &cx)?;
@@ -196,7 +195,7 @@ pub fn run(args: &ScanArgs) -> Result<Exit> {
             path.display()
         );
     }
-    let exit = exit_for(report, args.fail_on, args.input.strict);
+    let exit = exit_for(report, args.fail_on, cfg.strict);
     if exit == Exit::Error {
         eprintln!(
             "rolecall: error: {} input errors and --strict is set",

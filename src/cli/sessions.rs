@@ -72,5 +72,5 @@ pub fn run(args: &SessionsArgs) -> Result<Exit> {
     }
     let written = write_frame(&mut out, format, &df);
     finish_write(written, &mut out)?;
-    Ok(strict_exit(args.input.strict, &outcome.report.summary))
+    Ok(strict_exit(cfg.strict, &outcome.report.summary))
 }

@@ -277,14 +277,14 @@ impl<'a> SessionCache<'a> {
 }
 
 /// Runs the enabled detections and returns their findings (unsorted).
-pub fn run(
+pub fn run<'q>(
     eval: &mut Evaluation,
     input: &Input<'_>,
     policy: &Policy,
-    queries: &[QueryDef],
+    queries: impl IntoIterator<Item = &'q QueryDef>,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Finding>, QueryError> {
-    let active: Vec<&QueryDef> = queries.iter().filter(|q| enabled(q.id())).collect();
+    let active: Vec<&QueryDef> = queries.into_iter().filter(|q| enabled(q.id())).collect();
     if active.iter().any(|q| mentions(&q.sql, "events")) {
         eval.tables.add_events(input);
     }

@@ -296,14 +296,35 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-impl Policy {
-    /// Reads and validates a policy file.
-    pub fn load(path: &str) -> Result<Policy, PolicyError> {
+/// A policy file as given: read once, its text kept for the exports
+/// and its digest for the report's state and the dataset check.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub path: String,
+    pub text: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+impl PolicySource {
+    pub fn read(path: &str) -> Result<PolicySource, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
             path: path.to_string(),
             source,
         })?;
-        Policy::parse(path, &text)
+        Ok(PolicySource {
+            path: path.to_string(),
+            sha256: crate::model::fingerprint::sha256_hex(text.as_bytes()),
+            text,
+        })
+    }
+}
+
+impl Policy {
+    /// Reads and validates a policy file.
+    pub fn load(path: &str) -> Result<Policy, PolicyError> {
+        let file = PolicySource::read(path)?;
+        Policy::parse(path, &file.text)
     }
 
     /// Validates policy text; `path` names it in errors.

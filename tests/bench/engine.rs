@@ -179,6 +179,7 @@ fn detect(c: &mut Criterion) {
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let mut g = c.benchmark_group("detect");
     g.sample_size(20);

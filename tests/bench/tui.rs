@@ -157,6 +157,7 @@ fn main() {
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let t = Instant::now();
     let outcome = rolecall::pipeline::run(&cfg).unwrap();

@@ -289,6 +289,7 @@ impl Scenario {
             rules: None,
             queries: builtin_queries(),
             allow_partial: false,
+            ..Default::default()
         };
         let outcome = pipeline::run(&cfg).expect("pipeline runs");
         assert_eq!(

@@ -23,6 +23,7 @@ fn run(files: &[(&str, String)], policy: &str) -> Report {
         rules: None,
         queries: builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let report = pipeline::run(&cfg).unwrap().report;
     assert_eq!(

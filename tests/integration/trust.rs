@@ -284,6 +284,7 @@ fn scan(files: &[(&str, String)], policy: Option<&str>) -> Vec<Finding> {
         rules: None,
         queries: builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let outcome = pipeline::run(&cfg).unwrap();
     assert_eq!(
@@ -891,6 +892,7 @@ fn every_trust_rule_fires_on_the_fixtures() {
         rules: None,
         queries: builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let report = pipeline::run(&cfg).unwrap().report;
     let mut fired: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
@@ -1064,6 +1066,7 @@ fn suggestions_admit_what_was_observed_and_refuse_the_rest() {
         rules: None,
         queries: builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let outcome = pipeline::run(&cfg).unwrap();
     for (usage, doc) in rolecall::cli::trust::usages(&outcome) {
@@ -1176,6 +1179,7 @@ fn policy_init_parses_back_and_admits_the_history_it_learned() {
         rules: None,
         queries: builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let report = pipeline::run(&cfg).unwrap().report;
     for rule in [

@@ -241,6 +241,7 @@ fn empty_result_snapshots() {
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let outcome = rolecall::pipeline::run(&cfg).unwrap();
     let mut app = App::with_data(data_of(&outcome), 100, 20, true);
@@ -672,6 +673,7 @@ fn input_errors_stand_out_and_the_summary_lists_them() {
         rules: None,
         queries: rolecall::detect::sql::builtin_queries(),
         allow_partial: false,
+        ..Default::default()
     };
     let outcome = rolecall::pipeline::run(&cfg).unwrap();
     let mut app = App::with_data(data_of(&outcome), 120, 40, true);

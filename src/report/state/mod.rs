@@ -202,6 +202,88 @@ impl State {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// Starts recording a run over `window_key` starting at
+    /// `window_start`: the transaction begins (holding the write lock) and
+    /// the history the run is judged against is read inside it.
+    pub fn record(
+        &mut self,
+        window_key: &str,
+        window_start: crate::model::time::Micros,
+    ) -> Result<Recording<'_>, StateError> {
+        let (path, lock_timeout) = (self.path.clone(), self.lock_timeout);
+        let tx = self.begin()?;
+        let history = history::load(&tx, &path, window_key, window_start)?;
+        Ok(Recording {
+            tx,
+            path,
+            lock_timeout,
+            history,
+        })
+    }
+}
+
+/// A run being recorded: nothing it writes is seen by anyone until
+/// [`commit`](Recording::commit), and dropping it leaves the state as it
+/// was (a run stopped or failed midway changes nothing).
+pub struct Recording<'s> {
+    tx: Transaction<'s>,
+    path: String,
+    lock_timeout: Duration,
+    /// What earlier runs saw.
+    pub history: crate::model::history::History,
+}
+
+/// What recording a run gave back.
+pub struct Recorded {
+    pub run_id: i64,
+    pub trends: crate::model::history::Trends,
+    /// Runs in the state, this one included.
+    pub runs: usize,
+}
+
+impl Recording<'_> {
+    /// Writes the run, its observations and its findings' statuses, and
+    /// reads the trends back (this run included).
+    pub fn write(
+        &self,
+        run: &RunRecord,
+        observations: &crate::model::history::Observations,
+        findings: &[crate::model::Finding],
+        statuses: &[crate::model::history::Status],
+        resolved: &[&crate::model::history::PriorFinding],
+    ) -> Result<Recorded, StateError> {
+        let run_id = record::write(
+            &self.tx,
+            &self.path,
+            &self.history,
+            run,
+            observations,
+            findings,
+            statuses,
+            resolved,
+        )?;
+        let trends = record::trends(&self.tx, &self.path, 30, 30, run.window_end)?;
+        let runs: i64 = self
+            .tx
+            .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e, Duration::ZERO))?;
+        Ok(Recorded {
+            run_id,
+            trends,
+            runs: runs as usize,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Makes the run part of the state.
+    pub fn commit(self) -> Result<(), StateError> {
+        let (path, timeout) = (self.path, self.lock_timeout);
+        self.tx.commit().map_err(|e| classify(&path, e, timeout))
+    }
 }
 
 /// Refuses files that are not SQLite databases before SQLite sees them.

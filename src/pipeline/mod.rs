@@ -1,16 +1,18 @@
-//! The engine in one call: ingest → correlate → detect → [`Report`].
+//! The engine in one call: ingest → correlate → detect → [`Report`]; and
+//! the same detections over a dataset `rolecall export` wrote. The
+//! summary of either is built in [`summary`].
 //!
 //! `scan`, `sessions`, `query` (and later the dashboard and the reports) all
 //! run this and differ only in what they show.
+
+mod summary;
 
 use crate::correlate::correlate;
 use crate::detect::{self, sql::QueryDef, Input, Tables};
 use crate::error::QueryError;
 use crate::ingest::remote::RemoteError;
 use crate::ingest::{ingest, IngestOptions};
-use crate::model::{
-    sort_findings, MatchKind, Report, SeverityCounts, SkippedFile, Summary, Unread,
-};
+use crate::model::{sort_findings, Report, Unread};
 use crate::policy::Policy;
 
 /// Stage timings on stderr when `ROLECALL_TIMINGS` is set (for profiling;
@@ -67,21 +69,50 @@ impl Timings {
 /// Input errors kept in the summary; the count is always exact.
 pub const MAX_LISTED_ERRORS: usize = 1000;
 
-/// Everything a run needs, resolved.
+/// Everything a run needs, resolved once from the command line and the
+/// policy file; nothing here has been started.
+#[derive(Default)]
 pub struct Config {
     pub sources: Vec<String>,
     pub policy: Policy,
+    /// The policy file the policy came from (`None`: the built-in
+    /// defaults).
+    pub policy_file: Option<crate::policy::PolicySource>,
     pub ingest: IngestOptions,
     /// Only these rule ids; `None` runs all.
     pub rules: Option<Vec<String>>,
-    /// The SQL detections: built-ins plus the user's.
+    /// The built-in SQL detections.
     pub queries: Vec<QueryDef>,
+    /// The user's (`--queries DIR`).
+    pub user_queries: Vec<QueryDef>,
     /// Finish even when a remote source could not be read entirely (the
     /// outputs then say so); otherwise that is an error.
     pub allow_partial: bool,
+    /// Input errors make the run fail (exit 2).
+    pub strict: bool,
+    /// Stop the run past this resident size (`--max-memory`); the run
+    /// starts the guard.
+    pub max_memory: Option<u64>,
 }
 
 impl Config {
+    /// Every SQL detection: the built-ins, then the user's.
+    pub fn all_queries(&self) -> impl Iterator<Item = &QueryDef> {
+        self.queries.iter().chain(&self.user_queries)
+    }
+
+    /// The policy file's path, when one was given.
+    pub fn policy_path(&self) -> Option<&str> {
+        self.policy_file.as_ref().map(|f| f.path.as_str())
+    }
+
+    /// Starts what a run watches itself with: the `--max-memory` guard.
+    fn arm(&self) {
+        if let Some(limit) = self.max_memory {
+            crate::limits::start_memory_guard(limit);
+        }
+    }
+
     pub fn rule_enabled(&self, id: &str) -> bool {
         self.rules
             .as_ref()
@@ -126,44 +157,6 @@ fn accept(
     (kept, suppressed)
 }
 
-/// The claims join's outcomes and the findings by severity, in the summary.
-fn count_outcomes(
-    summary: &mut Summary,
-    sessions: &[crate::model::Session],
-    findings: &[crate::model::Finding],
-) {
-    summary.claims_matched = Default::default();
-    for s in sessions {
-        match s.matched.kind {
-            MatchKind::Exact => summary.claims_matched.exact += 1,
-            MatchKind::Ambiguous => summary.claims_matched.ambiguous += 1,
-            MatchKind::Derived => summary.claims_matched.derived += 1,
-            MatchKind::None => summary.claims_matched.none += 1,
-        }
-    }
-    let mut counts = SeverityCounts::default();
-    for f in findings {
-        counts.add(f.severity);
-    }
-    summary.findings = counts;
-}
-
-/// The rules a run judged with (those that need history run elsewhere).
-fn rules_run(cfg: &Config) -> Vec<String> {
-    let mut rules: Vec<String> = detect::catalogue(&[])
-        .into_iter()
-        .map(|r| r.id.into_owned())
-        .chain(cfg.queries.iter().map(|q| q.id().to_string()))
-        .filter(|id| cfg.rule_enabled(id) && !detect::registry::needs_history(id))
-        .filter(|id| {
-            id != detect::rules::expired_suppression::ID || !cfg.policy.suppressions.is_empty()
-        })
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
-}
-
 /// Runs the detections over a dataset `rolecall export` wrote, in place of
 /// ingest and the joins: the SQL detections over its tables, the Rust ones
 /// over its exchanges, then suppressions, the summary and the gate as
@@ -185,9 +178,9 @@ pub fn run_from_parquet(
         files,
     } = dataset;
     let mut tables = Tables { frames };
+    cfg.arm();
     let active: Vec<&QueryDef> = cfg
-        .queries
-        .iter()
+        .all_queries()
         .filter(|q| cfg.rule_enabled(q.id()))
         .collect();
     let mut findings = match results {
@@ -211,36 +204,18 @@ pub fn run_from_parquet(
     crate::limits::check()?;
     let sessions = crate::lake::read::frame_sessions(tables.get("sessions").unwrap_or(&empty));
 
-    // The export's summary, recounted from what this partition set holds.
-    let mut summary = manifest.summary.clone();
-    summary.rolecall_version = env!("CARGO_PKG_VERSION").to_string();
-    let rows = |t: &str| tables.get(t).map_or(0, |d| d.height());
-    summary.events = rows("events");
-    summary.exchanges.total = assumptions.len();
-    summary.exchanges.succeeded = assumptions.iter().filter(|a| a.succeeded()).count();
-    summary.exchanges.failed = summary.exchanges.total - summary.exchanges.succeeded;
-    summary.sessions = sessions.len();
-    summary.claims = rows("claims");
-    summary.jobs = rows("jobs");
-    count_outcomes(&mut summary, &sessions, &findings);
-    // Trust policies are not part of a dataset: `rolecall scan` or
-    // `rolecall trust` reads them with the logs.
-    summary.rules = rules_run(cfg);
-    summary.rules.retain(|id| !detect::trust::is_trust_rule(id));
-    summary.unchecked.retain(|u| cfg.rule_enabled(&u.rule));
-    summary.suppressed = suppressed.len();
-    summary.notes.push(format!(
-        "read from {files} Parquet files of the dataset at {dir} (exported {} by rolecall {} from {})",
-        manifest.created,
-        manifest.rolecall_version,
-        manifest.sources.join(", ")
-    ));
-    if let Some(results) = results {
-        summary.notes.push(format!(
-            "the SQL detections' rows were computed elsewhere and read from {}",
-            results.display()
-        ));
-    }
+    let summary = summary::of_dataset(summary::Dataset {
+        cfg,
+        manifest: &manifest,
+        tables: &tables,
+        assumptions: &assumptions,
+        sessions: &sessions,
+        findings: &findings,
+        suppressed: suppressed.len(),
+        files,
+        dir,
+        results,
+    });
     tables.add_findings(&findings);
     let report = crate::model::Report {
         files: Vec::new(),
@@ -311,6 +286,7 @@ fn compact(batch: &mut crate::ingest::Batch, sessions: &mut [crate::model::Sessi
 /// Runs the engine. Fails only when a detection cannot run; unreadable
 /// input is reported in the summary, never fatal here.
 pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
+    cfg.arm();
     let timings = Timings::from_env();
     let ingested = ingest(&cfg.sources, &cfg.ingest)?;
     timings.mark("ingest");
@@ -371,7 +347,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     };
     let mut eval = detect::evaluate(&input, &cfg.policy);
     timings.mark("evaluate");
-    let mut findings = detect::run(&mut eval, &input, &cfg.policy, &cfg.queries, &|id| {
+    let mut findings = detect::run(&mut eval, &input, &cfg.policy, cfg.all_queries(), &|id| {
         cfg.rule_enabled(id)
     })?;
     findings.extend(detect::trust::run(
@@ -386,83 +362,16 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     crate::limits::check()?;
     eval.tables.add_findings(&findings);
 
-    let mut summary = Summary {
-        rolecall_version: env!("CARGO_PKG_VERSION").to_string(),
-        since: cfg.ingest.since,
-        until: cfg.ingest.until,
-        ..Default::default()
-    };
-    summary.inputs.files = batch.files_read;
-    summary.inputs.files_skipped = batch.skipped_files.len();
-    summary.inputs.bytes = batch.bytes;
-    summary.inputs.records = batch.records;
-    summary.inputs.records_outside_window = batch.records_outside_window;
-    summary.inputs.records_skipped = batch.records_skipped;
-    summary.events = batch.events.len() + batch.events_elided as usize;
-    summary.exchanges.total = batch.assumptions.len();
-    summary.exchanges.succeeded = batch.assumptions.iter().filter(|a| a.succeeded()).count();
-    summary.exchanges.failed = summary.exchanges.total - summary.exchanges.succeeded;
-    summary.sessions = correlated.sessions.len();
-    summary.claims = batch.claims.len();
-    summary.jobs = batch.jobs.len();
-    count_outcomes(&mut summary, &correlated.sessions, &findings);
-    summary.rules = rules_run(cfg);
-    summary.rules.retain(|id| {
-        !detect::trust::is_trust_rule(id)
-            || detect::trust::had_input(id, &batch.trust, &batch.federated_credentials)
+    let summary = summary::of_run(summary::Run {
+        cfg,
+        batch: &mut batch,
+        correlated: &correlated,
+        unchecked: eval.unchecked,
+        findings: &findings,
+        suppressed: suppressed.len(),
+        unread,
+        files: &files,
     });
-    summary.unchecked = eval
-        .unchecked
-        .into_iter()
-        .filter(|u| cfg.rule_enabled(&u.rule))
-        .collect();
-    if correlated.orphan_federated_calls > 0 {
-        let n = correlated.orphan_federated_calls;
-        summary.notes.push(format!(
-            "{n} {} made by federated sessions whose exchange is not in the input (before --since, or in a trail not given); not checked",
-            if n == 1 { "call was" } else { "calls were" }
-        ));
-    }
-    if correlated.duplicate_issued_keys > 0 {
-        summary.notes.push(format!(
-            "{} access keys were issued by more than one exchange (impossible in a genuine trail); their calls were attributed to the first",
-            correlated.duplicate_issued_keys
-        ));
-    }
-    summary.notes.extend(batch.notes.iter().cloned());
-    summary.trail_gaps = crate::ingest::gaps::find(files.iter().map(String::as_str));
-    summary
-        .notes
-        .extend(summary.trail_gaps.iter().map(|g| g.describe()));
-    let unverified = batch
-        .claims
-        .iter()
-        .filter(|c| c.verified == Some(false))
-        .count();
-    if unverified > 0 {
-        summary.notes.push(format!(
-            "{unverified} tokens failed signature verification and were not used to vouch for any exchange"
-        ));
-    }
-    if batch.claims.is_empty() && !correlated.sessions.is_empty() {
-        summary.notes.push(
-            "no CI token claims were given: every session was judged on its subject alone (give claim sets or JWTs for exact matches)"
-                .into(),
-        );
-    }
-    summary.input_error_count = batch.errors.len();
-    summary.input_errors = batch
-        .errors
-        .iter()
-        .take(MAX_LISTED_ERRORS)
-        .cloned()
-        .collect();
-    let mut skipped: Vec<SkippedFile> = batch.skipped_files;
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    summary.skipped_files = skipped;
-    summary.suppressed = suppressed.len();
-    summary.unread = unread;
-    summary.partial = !summary.unread.is_empty();
 
     let report = crate::model::Report {
         files,
