@@ -104,7 +104,34 @@ pub struct Finding {
     pub evidence: Map<String, Value>,
 }
 
+/// An evidence value as the text a reader sees: strings as they are,
+/// lists joined with `, `, other values as JSON; `None` for `null`. The
+/// dashboard, the HTML and the Markdown report all show evidence so.
+pub fn evidence_text(v: &serde_json::Value) -> Option<String> {
+    Some(match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| i.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::Null => return None,
+        other => other.to_string(),
+    })
+}
+
 impl Finding {
+    /// The evidence as (key, text) pairs, in order, `null`s left out.
+    pub fn evidence_items(&self) -> impl Iterator<Item = (&str, String)> {
+        self.evidence
+            .iter()
+            .filter_map(|(k, v)| evidence_text(v).map(|t| (k.as_str(), t)))
+    }
+
     pub fn new(rule: &str, severity: Severity, title: &str) -> Finding {
         Finding {
             rule: rule.to_string(),

@@ -1,12 +1,13 @@
 //! Markdown for pull-request comments, tickets and the GitHub step summary:
 //! a headline, a table of findings, and what was suppressed or unreadable.
-//! Cells are escaped by [`crate::text::md`] (pipes, backticks,
-//! links, tags).
+//! Cells are escaped by [`crate::text::md`] (pipes, backticks, links,
+//! tags, mentions) and laid out by [`Table`], as the report's are.
 
 use std::io::{self, Write};
 
 use super::Context;
 use crate::model::time::format_time;
+use crate::text::markdown::Table;
 use crate::text::md;
 
 pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
@@ -43,26 +44,28 @@ pub fn write<W: Write>(w: &mut W, cx: &Context<'_>) -> io::Result<()> {
         writeln!(w)?;
     }
     if !r.findings.is_empty() {
-        writeln!(
-            w,
-            "| severity | time | rule | role | repository | ref | message |"
-        )?;
-        writeln!(w, "|---|---|---|---|---|---|---|")?;
+        let mut t = Table::left(&[
+            "severity",
+            "time",
+            "rule",
+            "role",
+            "repository",
+            "ref",
+            "message",
+        ]);
+        let o = |v: &Option<String>| v.as_deref().map(md).unwrap_or_default();
         for f in &r.findings {
-            let o = |v: &Option<String>| v.as_deref().map(md).unwrap_or_default();
-            writeln!(
-                w,
-                "| **{}** | {} | {} | {} | {} | {} | {} |",
-                f.severity.as_str(),
+            t.row([
+                format!("**{}**", f.severity.as_str()),
                 f.time.map(format_time).unwrap_or_default(),
                 md(&f.rule),
                 o(&f.role),
                 o(&f.repository),
                 o(&f.git_ref),
-                md(&f.message)
-            )?;
+                md(&f.message),
+            ]);
         }
-        writeln!(w)?;
+        writeln!(w, "{}", t.finish())?;
     }
     if !r.suppressed.is_empty() {
         writeln!(w, "Suppressed ({}):\n", r.suppressed.len())?;

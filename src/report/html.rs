@@ -1,10 +1,17 @@
 //! The HTML report: one self-contained, well-formed file (inline CSS and
 //! SVG, no scripts, nothing fetched from the network) that reads on a laptop
-//! and prints. Findings expand with `<details>`; every log-derived string is
-//! made visible (`\u{..}` for controls and bidi overrides, JWT signatures
-//! removed) and then HTML-escaped.
+//! and prints. Findings expand with `<details>`.
+//!
+//! Written with maud's `html!` templates, which escape every value they are
+//! given: markup cannot come from data by forgetting a call. Text from the
+//! input goes through [`Text`], which also makes controls, bidi overrides
+//! and invisible characters visible and removes JWT signatures (see
+//! `text::html`); only the charts' SVG, which rolecall draws from numbers
+//! and times, and the fixed head are inserted as markup. (maud over askama:
+//! no template files outside `src`, and the templates are Rust, checked by
+//! the compiler.)
 
-use std::fmt::Write;
+use maud::{html, Markup, PreEscaped, Render};
 
 use super::charts::{self, Series};
 use super::{Bucket, Document, ReportFinding, RoleSection, Timeline};
@@ -13,8 +20,19 @@ use crate::model::time::{format_time, Micros};
 use crate::model::Severity;
 use crate::text::esc;
 
-fn opt(s: &Option<String>) -> String {
-    s.as_deref().map(esc).unwrap_or_default()
+/// Text from the input, as HTML: visible (`\u{..}` for what a reader
+/// would not see), signatures removed, escaped.
+struct Text<'a>(&'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        buffer.push_str(&esc(self.0));
+    }
+}
+
+/// An optional text: nothing when absent.
+fn opt(s: &Option<String>) -> Text<'_> {
+    Text(s.as_deref().unwrap_or(""))
 }
 
 fn time(t: Option<Micros>) -> String {
@@ -82,18 +100,17 @@ fn severity_class(s: &str) -> &str {
     }
 }
 
-fn card(out: &mut String, n: impl std::fmt::Display, label: &str, class: &str) {
-    let _ = write!(
-        out,
-        "<div class=\"card {class}\"><div class=\"n\">{n}</div><div class=\"l\">{}</div></div>",
-        esc(label)
-    );
+fn card(n: impl std::fmt::Display, label: &str, class: &str) -> Markup {
+    html! {
+        div class={"card " (class)} { div.n { (n.to_string()) } div.l { (Text(label)) } }
+    }
 }
 
-fn status_badge(s: Option<Status>) -> String {
-    match s {
-        Some(st) => format!("<span class=\"badge {0}\">{0}</span>", st.as_str()),
-        None => String::new(),
+fn status_badge(s: Option<Status>) -> Markup {
+    html! {
+        @if let Some(st) = s {
+            span class={"badge " (st.as_str())} { (st.as_str()) }
+        }
     }
 }
 
@@ -149,419 +166,398 @@ fn timeline_chart(t: &Timeline, by_tier: bool, width: u32) -> String {
     charts::lines(&labels, &series, width, if by_tier { 260 } else { 170 })
 }
 
-fn finding_row(out: &mut String, f: &ReportFinding) {
+fn finding_row(f: &ReportFinding) -> Markup {
     let x = &f.finding;
     let sev = x.severity.as_str();
-    let _ = write!(
-        out,
-        "<tr><td><span class=\"sev {sev}\">{sev}</span></td><td>{}</td><td class=\"mono nowrap\">{}</td><td class=\"nowrap\"><code>{}</code></td><td class=\"wrap\"><code>{}</code></td><td class=\"wrap\"><details><summary>{}</summary><dl>",
-        status_badge(f.status),
-        esc(&short_time(x.time)),
-        esc(&x.rule),
-        opt(&x.role),
-        esc(&x.message),
-    );
-    let mut field = |name: &str, value: &str| {
-        if !value.is_empty() {
-            let _ = write!(out, "<dt>{}</dt><dd><code>{}</code></dd>", esc(name), value);
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut fields: Vec<(String, String)> = vec![
+        ("title".into(), x.title.clone()),
+        ("subject".into(), o(&x.subject)),
+        ("repository".into(), o(&x.repository)),
+        ("ref".into(), o(&x.git_ref)),
+        ("environment".into(), o(&x.environment)),
+        ("trigger".into(), o(&x.trigger)),
+        ("run".into(), o(&x.run_id)),
+        ("issuer".into(), o(&x.issuer)),
+        ("account".into(), o(&x.account)),
+        ("source address".into(), o(&x.source_ip)),
+        ("session".into(), o(&x.session_key)),
+    ];
+    fields.extend(x.evidence_items().map(|(k, text)| (k.to_string(), text)));
+    fields.push(("events".into(), x.event_ids.join(", ")));
+    fields.push(("fingerprint".into(), x.fingerprint.clone()));
+    html! {
+        tr {
+            td { span class={"sev " (sev)} { (sev) } }
+            td { (status_badge(f.status)) }
+            td.mono.nowrap { (Text(&short_time(x.time))) }
+            td.nowrap { code { (Text(&x.rule)) } }
+            td.wrap { code { (opt(&x.role)) } }
+            td.wrap {
+                details {
+                    summary { (Text(&x.message)) }
+                    dl {
+                        @for (name, value) in &fields {
+                            @if !value.is_empty() {
+                                dt { (Text(name)) } dd { code { (Text(value)) } }
+                            }
+                        }
+                    }
+                }
+            }
         }
-    };
-    field("title", &esc(&x.title));
-    field("subject", &opt(&x.subject));
-    field("repository", &opt(&x.repository));
-    field("ref", &opt(&x.git_ref));
-    field("environment", &opt(&x.environment));
-    field("trigger", &opt(&x.trigger));
-    field("run", &opt(&x.run_id));
-    field("issuer", &opt(&x.issuer));
-    field("account", &opt(&x.account));
-    field("source address", &opt(&x.source_ip));
-    field("session", &opt(&x.session_key));
-    for (k, v) in &x.evidence {
-        let text = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .map(|i| {
-                    i.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| i.to_string())
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            serde_json::Value::Null => continue,
-            other => other.to_string(),
-        };
-        field(k, &esc(&text));
+        "\n"
     }
-    field("events", &esc(&x.event_ids.join(", ")));
-    field("fingerprint", &esc(&x.fingerprint));
-    out.push_str("</dl></details></td></tr>\n");
 }
 
-fn value_list(out: &mut String, role: &RoleSection, kind: &str, label: &str, values: &[String]) {
-    if values.is_empty() {
-        return;
-    }
-    let _ = write!(out, "<dt>{}</dt><dd>", esc(label));
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let new = role
-            .new_values
-            .iter()
-            .any(|n| n.kind == kind && &n.value == v);
-        if new {
-            let _ = write!(
-                out,
-                "<code class=\"new-value\">{}</code> <span class=\"badge new\">new</span>",
-                esc(v)
-            );
-        } else {
-            let _ = write!(out, "<code>{}</code>", esc(v));
+fn value_list(role: &RoleSection, kind: &str, label: &str, values: &[String]) -> Markup {
+    html! {
+        @if !values.is_empty() {
+            dt { (Text(label)) }
+            dd {
+                @for (i, v) in values.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    @if role.new_values.iter().any(|n| n.kind == kind && &n.value == v) {
+                        code.new-value { (Text(v)) } " " span.badge.new { "new" }
+                    } @else {
+                        code { (Text(v)) }
+                    }
+                }
+            }
         }
     }
-    out.push_str("</dd>");
+}
+
+fn chart(svg: String) -> PreEscaped<String> {
+    PreEscaped(svg)
 }
 
 /// Renders the document.
 pub fn render(doc: &Document) -> String {
-    let mut out = String::with_capacity(64 * 1024);
     let window = format!(
         "{} – {}",
         format_time(doc.window.start),
         format_time(doc.window.end)
     );
-    let _ = writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>rolecall report {}</title>\n<style>{CSS}</style>\n</head>\n<body>",
+    let head = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>rolecall report {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         esc(&window)
     );
-    let _ = write!(out, "<header><h1>rolecall report</h1><p class=\"meta\">Window {} (times in UTC) · generated {} · rolecall {}</p>", esc(&window), esc(&format_time(doc.generated_at)), esc(&doc.rolecall_version));
-    let _ = write!(
-        out,
-        "<p class=\"meta\">Policy {}{}",
-        doc.policy
-            .path
-            .as_deref()
-            .map(|p| format!("<code>{}</code>", esc(p)))
-            .unwrap_or_else(|| "built-in defaults".into()),
-        doc.policy
-            .sha256
-            .as_deref()
-            .map(|h| format!(" (sha256 <code>{}</code>)", esc(&h[..h.len().min(16)])))
-            .unwrap_or_default()
-    );
-    match &doc.state {
-        Some(s) => {
-            let _ = writeln!(
-                out,
-                " · state <code>{}</code>, run {} of {}{}{}</p></header>",
-                esc(&s.path),
-                s.run_id,
-                s.runs,
-                s.previous_run
-                    .as_ref()
-                    .map(|p| format!(
-                        ", compared with run {} ({} – {})",
-                        p.id,
-                        esc(&format_time(p.window_start)),
-                        esc(&format_time(p.window_end))
-                    ))
-                    .unwrap_or_else(|| ", the first".into()),
-                if s.replaced_earlier_run {
-                    "; replaces an earlier run over the same window"
-                } else {
-                    ""
-                }
-            );
-        }
-        None => out.push_str(" · no state: statuses and trends need --state</p></header>\n"),
-    }
-
-    if doc.inputs.partial {
-        out.push_str("<p class=\"partial\"><strong>Partial:</strong> some input could not be read; the findings cover only the rest.</p><ul class=\"partial\">");
-        for u in &doc.inputs.unread {
-            let _ = write!(
-                out,
-                "<li><code>{}</code>: {}</li>",
-                esc(&u.source),
-                esc(&u.reason)
-            );
-        }
-        out.push_str("</ul>\n");
-    }
-    // Summary cards.
     let sm = &doc.summary;
-    out.push_str("<section class=\"cards\" id=\"summary\">");
-    card(&mut out, sm.exchanges, "exchanges", "");
-    card(&mut out, sm.failed_exchanges, "failed exchanges", "");
-    card(&mut out, sm.sessions, "sessions", "");
-    for s in Severity::ALL.iter() {
-        card(
-            &mut out,
-            sm.findings.get(*s),
-            s.as_str(),
-            &format!("sev-card {}", s.as_str()),
-        );
-    }
-    if let (Some(n), Some(r)) = (sm.new, sm.resolved) {
-        card(&mut out, n, "new since last run", "");
-        card(&mut out, r, "resolved", "");
-    }
-    if doc.inputs.input_error_count > 0 {
-        card(
-            &mut out,
-            doc.inputs.input_error_count,
-            "input errors",
-            "sev-card high",
-        );
-    }
-    out.push_str("</section>\n");
-
-    // Findings.
-    let _ = writeln!(
-        out,
-        "<section id=\"findings\"><h2>Findings ({})</h2>",
-        doc.findings.len()
-    );
-    if doc.findings.is_empty() {
-        out.push_str("<p class=\"muted\">No findings in this window.</p>\n");
-    } else {
-        out.push_str("<table><thead><tr><th>Severity</th><th>Status</th><th>Time</th><th>Rule</th><th>Role</th><th>What happened (expand for evidence)</th></tr></thead><tbody>\n");
-        for f in &doc.findings {
-            finding_row(&mut out, f);
-        }
-        out.push_str("</tbody></table>\n");
-    }
-    out.push_str("</section>\n");
-
-    if doc.state.is_some() {
-        let _ = writeln!(
-            out,
-            "<section id=\"resolved\"><h2>Resolved since the previous run ({})</h2>",
-            doc.resolved.len()
-        );
-        if doc.resolved.is_empty() {
-            out.push_str("<p class=\"muted\">Nothing the previous run found has gone away.</p>\n");
-        } else {
-            out.push_str("<table><thead><tr><th>Severity</th><th>Rule</th><th>Role</th><th>Last seen</th><th>Message</th></tr></thead><tbody>\n");
-            for r in &doc.resolved {
-                let _ = writeln!(
-                    out,
-                    "<tr><td><span class=\"sev {0}\">{1}</span></td><td><code>{2}</code></td><td class=\"wrap\"><code>{3}</code></td><td class=\"mono\">{4}</td><td class=\"wrap\">{5}</td></tr>",
-                    severity_class(&r.severity),
-                    esc(&r.severity),
-                    esc(&r.rule),
-                    opt(&r.role),
-                    esc(&time(r.last_seen)),
-                    esc(&r.message)
-                );
-            }
-            out.push_str("</tbody></table>\n");
-        }
-        out.push_str("</section>\n");
-    }
-
-    // Activity.
-    out.push_str(
-        "<section id=\"activity\"><h2>Exchanges over time, by tier</h2>\n<div class=\"chart\">",
-    );
-    out.push_str(&timeline_chart(&doc.timeline, true, 1100));
-    let _ = writeln!(
-        out,
-        "</div><p class=\"muted\">One point per {}.</p></section>",
-        if doc.timeline.bucket_seconds < 86_400 {
-            "hour"
-        } else {
-            "day"
-        }
-    );
-
-    // Roles.
-    let _ = writeln!(
-        out,
-        "<section id=\"roles\"><h2>Roles ({})</h2>",
-        doc.roles.len()
-    );
-    for r in &doc.roles {
-        let _ = write!(
-            out,
-            "<div class=\"role\"><h3><code>{}</code></h3><p class=\"meta\">tier {} · {} exchanges, {} failed · {} sessions · {} findings{}</p>",
-            esc(&r.role),
-            r.tier.as_deref().map(esc).unwrap_or_else(|| "unknown".into()),
-            r.exchanges,
-            r.failed_exchanges,
-            r.sessions,
-            r.findings,
-            if r.new_values.is_empty() { String::new() } else { format!(" · <span class=\"badge new\">{} new</span>", r.new_values.len()) }
-        );
-        out.push_str("<dl class=\"values\">");
-        value_list(&mut out, r, "subject", "subjects", &r.subjects);
-        value_list(&mut out, r, "issuer", "issuers", &r.issuers);
-        value_list(&mut out, r, "repository", "repositories", &r.repositories);
-        value_list(&mut out, r, "ref", "refs", &r.refs);
-        value_list(&mut out, r, "environment", "environments", &r.environments);
-        value_list(&mut out, r, "workflow", "workflows", &r.workflows);
-        value_list(&mut out, r, "trigger", "triggers", &r.triggers);
-        out.push_str("</dl><div class=\"chart\">");
-        out.push_str(&timeline_chart(&r.timeline, false, 900));
-        out.push_str("</div></div>\n");
-    }
-    out.push_str("</section>\n");
-
-    // Trends.
-    if let Some(t) = &doc.trends {
-        out.push_str("<section id=\"trends\"><h2>Trends across runs</h2>\n");
-        if t.runs.len() > 1 {
-            let labels: Vec<String> = t
-                .runs
-                .iter()
-                .map(|r| format_time(r.window_end)[..10].to_string())
-                .collect();
-            let series: Vec<Series> = [
-                (
-                    "critical",
-                    charts::CRITICAL,
-                    t.runs.iter().map(|r| r.critical as u64).collect::<Vec<_>>(),
-                ),
-                (
-                    "high",
-                    charts::HIGH,
-                    t.runs.iter().map(|r| r.high as u64).collect(),
-                ),
-                (
-                    "medium",
-                    charts::MEDIUM,
-                    t.runs.iter().map(|r| r.medium as u64).collect(),
-                ),
-                (
-                    "low",
-                    charts::LOW,
-                    t.runs.iter().map(|r| r.low as u64).collect(),
-                ),
-            ]
-            .into_iter()
-            .map(|(name, color, values)| Series {
-                name,
-                color,
-                values,
-            })
-            .collect();
-            out.push_str("<h3>Findings per run</h3><div class=\"chart\">");
-            out.push_str(&charts::lines(&labels, &series, 900, 220));
-            out.push_str("</div>");
-        }
-        if t.days.len() > 1 {
-            let labels: Vec<String> = t.days.iter().map(|d| d.day.clone()).collect();
-            out.push_str("<h3>Exchanges per day</h3><div class=\"chart\">");
-            out.push_str(&charts::lines(
-                &labels,
-                &[
-                    Series {
-                        name: "exchanges",
-                        color: charts::LOW,
-                        values: t.days.iter().map(|d| d.exchanges as u64).collect(),
-                    },
-                    Series {
-                        name: "failed",
-                        color: charts::FAILED,
-                        values: t.days.iter().map(|d| d.failed as u64).collect(),
-                    },
-                ],
-                900,
-                200,
-            ));
-            out.push_str("</div>");
-        }
-        out.push_str("<table><thead><tr><th>Run</th><th>Window</th><th>Exchanges</th><th>Failed</th><th>Findings</th><th>New</th><th>Resolved</th></tr></thead><tbody>\n");
-        for r in t.runs.iter().rev() {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"mono\">{} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                r.id,
-                esc(&format_time(r.window_start)),
-                esc(&format_time(r.window_end)),
-                r.exchanges,
-                r.failed_exchanges,
-                r.findings,
-                r.new,
-                r.resolved
-            );
-        }
-        out.push_str("</tbody></table></section>\n");
-    }
-
-    // Inputs.
     let i = &doc.inputs;
-    out.push_str("<section id=\"inputs\"><h2>Inputs</h2><dl class=\"values\">");
-    let _ = write!(
-        out,
-        "<dt>sources</dt><dd>{}</dd>",
-        i.sources
-            .iter()
-            .map(|s| format!("<code>{}</code>", esc(s)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let _ = write!(
-        out,
-        "<dt>files</dt><dd>{} read, {} skipped</dd>",
-        i.files, i.files_skipped
-    );
-    let _ = write!(
-        out,
-        "<dt>records</dt><dd>{} ({} bytes), {} events</dd>",
-        i.records, i.bytes, i.events
-    );
-    let _ = writeln!(
-        out,
-        "<dt>input errors</dt><dd>{}</dd></dl>",
-        i.input_error_count
-    );
-    if !i.input_errors.is_empty() {
-        out.push_str(
-            "<table><thead><tr><th>File</th><th>Where</th><th>Why</th></tr></thead><tbody>\n",
-        );
-        for e in &i.input_errors {
-            let _ = writeln!(
-                out,
-                "<tr><td class=\"wrap\"><code>{}</code></td><td>{}</td><td class=\"wrap\">{}</td></tr>",
-                esc(&e.path),
-                esc(&e.location),
-                esc(&e.reason)
-            );
+    let per = if doc.timeline.bucket_seconds < 86_400 {
+        "hour"
+    } else {
+        "day"
+    };
+    let body = html! {
+        header {
+            h1 { "rolecall report" }
+            p.meta {
+                "Window " (Text(&window)) " (times in UTC) · generated "
+                (Text(&format_time(doc.generated_at))) " · rolecall " (Text(&doc.rolecall_version))
+            }
+            p.meta {
+                "Policy "
+                @match &doc.policy.path {
+                    Some(p) => code { (Text(p)) },
+                    None => "built-in defaults",
+                }
+                @if let Some(h) = &doc.policy.sha256 {
+                    " (sha256 " code { (Text(&h[..h.len().min(16)])) } ")"
+                }
+                @match &doc.state {
+                    Some(s) => {
+                        " · state " code { (Text(&s.path)) } ", run " (s.run_id) " of " (s.runs)
+                        @match &s.previous_run {
+                            Some(p) => {
+                                ", compared with run " (p.id) " ("
+                                (Text(&format_time(p.window_start))) " – "
+                                (Text(&format_time(p.window_end))) ")"
+                            }
+                            None => ", the first",
+                        }
+                        @if s.replaced_earlier_run {
+                            "; replaces an earlier run over the same window"
+                        }
+                    }
+                    None => " · no state: statuses and trends need --state",
+                }
+            }
         }
-        out.push_str("</tbody></table>\n");
-        if i.input_error_count > i.input_errors.len() {
-            let _ = writeln!(
-                out,
-                "<p class=\"muted\">… and {} more.</p>",
-                i.input_error_count - i.input_errors.len()
-            );
+        "\n"
+        @if i.partial {
+            p.partial {
+                strong { "Partial:" }
+                " some input could not be read; the findings cover only the rest."
+            }
+            ul.partial {
+                @for u in &i.unread {
+                    li { code { (Text(&u.source)) } ": " (Text(&u.reason)) }
+                }
+            }
+            "\n"
         }
-    }
-    if !doc.unchecked.is_empty() {
-        out.push_str("<h3>What could not be checked</h3><table><thead><tr><th>Rule</th><th>Sessions</th><th>Why</th></tr></thead><tbody>\n");
-        for u in &doc.unchecked {
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td><td>{}</td><td class=\"wrap\">{}</td></tr>",
-                esc(&u.rule),
-                u.sessions,
-                esc(&u.reason)
-            );
+        section.cards #summary {
+            (card(sm.exchanges, "exchanges", ""))
+            (card(sm.failed_exchanges, "failed exchanges", ""))
+            (card(sm.sessions, "sessions", ""))
+            @for s in Severity::ALL.iter() {
+                (card(sm.findings.get(*s), s.as_str(), &format!("sev-card {}", s.as_str())))
+            }
+            @if let (Some(n), Some(r)) = (sm.new, sm.resolved) {
+                (card(n, "new since last run", ""))
+                (card(r, "resolved", ""))
+            }
+            @if i.input_error_count > 0 {
+                (card(i.input_error_count, "input errors", "sev-card high"))
+            }
         }
-        out.push_str("</tbody></table>\n");
-    }
-    if !doc.notes.is_empty() {
-        out.push_str("<h3>Notes</h3><ul>");
-        for n in &doc.notes {
-            let _ = write!(out, "<li>{}</li>", esc(n));
+        "\n"
+        section #findings {
+            h2 { "Findings (" (doc.findings.len()) ")" }
+            "\n"
+            @if doc.findings.is_empty() {
+                p.muted { "No findings in this window." }
+                "\n"
+            } @else {
+                table {
+                    thead { tr {
+                        th { "Severity" } th { "Status" } th { "Time" } th { "Rule" } th { "Role" }
+                        th { "What happened (expand for evidence)" }
+                    } }
+                    tbody {
+                        "\n"
+                        @for f in &doc.findings { (finding_row(f)) }
+                    }
+                }
+                "\n"
+            }
         }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</section>\n</body>\n</html>\n");
+        "\n"
+        @if doc.state.is_some() {
+            section #resolved {
+                h2 { "Resolved since the previous run (" (doc.resolved.len()) ")" }
+                "\n"
+                @if doc.resolved.is_empty() {
+                    p.muted { "Nothing the previous run found has gone away." }
+                    "\n"
+                } @else {
+                    table {
+                        thead { tr {
+                            th { "Severity" } th { "Rule" } th { "Role" } th { "Last seen" } th { "Message" }
+                        } }
+                        tbody {
+                            "\n"
+                            @for r in &doc.resolved {
+                                tr {
+                                    td { span class={"sev " (severity_class(&r.severity))} { (Text(&r.severity)) } }
+                                    td { code { (Text(&r.rule)) } }
+                                    td.wrap { code { (opt(&r.role)) } }
+                                    td.mono { (Text(&time(r.last_seen))) }
+                                    td.wrap { (Text(&r.message)) }
+                                }
+                                "\n"
+                            }
+                        }
+                    }
+                    "\n"
+                }
+            }
+            "\n"
+        }
+        section #activity {
+            h2 { "Exchanges over time, by tier" }
+            "\n"
+            div.chart { (chart(timeline_chart(&doc.timeline, true, 1100))) }
+            p.muted { "One point per " (per) "." }
+        }
+        "\n"
+        section #roles {
+            h2 { "Roles (" (doc.roles.len()) ")" }
+            "\n"
+            @for r in &doc.roles {
+                div.role {
+                    h3 { code { (Text(&r.role)) } }
+                    p.meta {
+                        "tier " (Text(r.tier.as_deref().unwrap_or("unknown"))) " · "
+                        (r.exchanges) " exchanges, " (r.failed_exchanges) " failed · "
+                        (r.sessions) " sessions · " (r.findings) " findings"
+                        @if !r.new_values.is_empty() {
+                            " · " span.badge.new { (r.new_values.len()) " new" }
+                        }
+                    }
+                    dl.values {
+                        (value_list(r, "subject", "subjects", &r.subjects))
+                        (value_list(r, "issuer", "issuers", &r.issuers))
+                        (value_list(r, "repository", "repositories", &r.repositories))
+                        (value_list(r, "ref", "refs", &r.refs))
+                        (value_list(r, "environment", "environments", &r.environments))
+                        (value_list(r, "workflow", "workflows", &r.workflows))
+                        (value_list(r, "trigger", "triggers", &r.triggers))
+                    }
+                    div.chart { (chart(timeline_chart(&r.timeline, false, 900))) }
+                }
+                "\n"
+            }
+        }
+        "\n"
+        @if let Some(t) = &doc.trends {
+            section #trends {
+                h2 { "Trends across runs" }
+                "\n"
+                @if t.runs.len() > 1 {
+                    h3 { "Findings per run" }
+                    div.chart { (chart(findings_chart(t))) }
+                }
+                @if t.days.len() > 1 {
+                    h3 { "Exchanges per day" }
+                    div.chart { (chart(days_chart(t))) }
+                }
+                table {
+                    thead { tr {
+                        th { "Run" } th { "Window" } th { "Exchanges" } th { "Failed" }
+                        th { "Findings" } th { "New" } th { "Resolved" }
+                    } }
+                    tbody {
+                        "\n"
+                        @for r in t.runs.iter().rev() {
+                            tr {
+                                td { (r.id) }
+                                td.mono { (Text(&format_time(r.window_start))) " – " (Text(&format_time(r.window_end))) }
+                                td { (r.exchanges) } td { (r.failed_exchanges) } td { (r.findings) }
+                                td { (r.new) } td { (r.resolved) }
+                            }
+                            "\n"
+                        }
+                    }
+                }
+            }
+            "\n"
+        }
+        section #inputs {
+            h2 { "Inputs" }
+            dl.values {
+                dt { "sources" }
+                dd {
+                    @for (n, s) in i.sources.iter().enumerate() {
+                        @if n > 0 { ", " }
+                        code { (Text(s)) }
+                    }
+                }
+                dt { "files" } dd { (i.files) " read, " (i.files_skipped) " skipped" }
+                dt { "records" } dd { (i.records) " (" (i.bytes) " bytes), " (i.events) " events" }
+                dt { "input errors" } dd { (i.input_error_count) }
+            }
+            "\n"
+            @if !i.input_errors.is_empty() {
+                table {
+                    thead { tr { th { "File" } th { "Where" } th { "Why" } } }
+                    tbody {
+                        "\n"
+                        @for e in &i.input_errors {
+                            tr {
+                                td.wrap { code { (Text(&e.path)) } }
+                                td { (Text(&e.location)) }
+                                td.wrap { (Text(&e.reason)) }
+                            }
+                            "\n"
+                        }
+                    }
+                }
+                "\n"
+                @if i.input_error_count > i.input_errors.len() {
+                    p.muted { "… and " (i.input_error_count - i.input_errors.len()) " more." }
+                    "\n"
+                }
+            }
+            @if !doc.unchecked.is_empty() {
+                h3 { "What could not be checked" }
+                table {
+                    thead { tr { th { "Rule" } th { "Sessions" } th { "Why" } } }
+                    tbody {
+                        "\n"
+                        @for u in &doc.unchecked {
+                            tr {
+                                td { code { (Text(&u.rule)) } }
+                                td { (u.sessions) }
+                                td.wrap { (Text(&u.reason)) }
+                            }
+                            "\n"
+                        }
+                    }
+                }
+                "\n"
+            }
+            @if !doc.notes.is_empty() {
+                h3 { "Notes" }
+                ul { @for n in &doc.notes { li { (Text(n)) } } }
+                "\n"
+            }
+        }
+        "\n"
+    };
+    let mut out = head;
+    out.push_str(&body.into_string());
+    out.push_str("</body>\n</html>\n");
     out
+}
+
+fn findings_chart(t: &crate::model::history::Trends) -> String {
+    let labels: Vec<String> = t
+        .runs
+        .iter()
+        .map(|r| format_time(r.window_end)[..10].to_string())
+        .collect();
+    let series: Vec<Series> = [
+        (
+            "critical",
+            charts::CRITICAL,
+            t.runs.iter().map(|r| r.critical as u64).collect::<Vec<_>>(),
+        ),
+        (
+            "high",
+            charts::HIGH,
+            t.runs.iter().map(|r| r.high as u64).collect(),
+        ),
+        (
+            "medium",
+            charts::MEDIUM,
+            t.runs.iter().map(|r| r.medium as u64).collect(),
+        ),
+        (
+            "low",
+            charts::LOW,
+            t.runs.iter().map(|r| r.low as u64).collect(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, color, values)| Series {
+        name,
+        color,
+        values,
+    })
+    .collect();
+    charts::lines(&labels, &series, 900, 220)
+}
+
+fn days_chart(t: &crate::model::history::Trends) -> String {
+    let labels: Vec<String> = t.days.iter().map(|d| d.day.clone()).collect();
+    charts::lines(
+        &labels,
+        &[
+            Series {
+                name: "exchanges",
+                color: charts::LOW,
+                values: t.days.iter().map(|d| d.exchanges as u64).collect(),
+            },
+            Series {
+                name: "failed",
+                color: charts::FAILED,
+                values: t.days.iter().map(|d| d.failed as u64).collect(),
+            },
+        ],
+        900,
+        200,
+    )
 }

@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use super::{Document, Timeline};
 use crate::model::time::{format_time, Micros};
+use crate::text::markdown::{Align, Table};
 use crate::text::md;
 
 fn opt(s: &Option<String>) -> String {
@@ -107,76 +108,72 @@ pub fn render(doc: &Document) -> String {
     }
     let sm = &doc.summary;
     let _ = writeln!(out, "## Summary\n");
-    let _ = writeln!(out, "| exchanges | failed | sessions | critical | high | medium | low | info | new | resolved | input errors |");
-    let _ = writeln!(
-        out,
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    let mut t = Table::new(
+        &[
+            "exchanges",
+            "failed",
+            "sessions",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "info",
+            "new",
+            "resolved",
+            "input errors",
+        ]
+        .map(|c| (c, Align::Right)),
     );
     let dash = |v: Option<usize>| v.map_or("–".to_string(), |n| n.to_string());
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-        sm.exchanges,
-        sm.failed_exchanges,
-        sm.sessions,
-        sm.findings.critical,
-        sm.findings.high,
-        sm.findings.medium,
-        sm.findings.low,
-        sm.findings.info,
+    t.row([
+        sm.exchanges.to_string(),
+        sm.failed_exchanges.to_string(),
+        sm.sessions.to_string(),
+        sm.findings.critical.to_string(),
+        sm.findings.high.to_string(),
+        sm.findings.medium.to_string(),
+        sm.findings.low.to_string(),
+        sm.findings.info.to_string(),
         dash(sm.new),
         dash(sm.resolved),
-        doc.inputs.input_error_count
-    );
+        doc.inputs.input_error_count.to_string(),
+    ]);
+    let _ = writeln!(out, "{}", t.finish());
 
     let _ = writeln!(out, "## Findings ({})\n", doc.findings.len());
     if doc.findings.is_empty() {
         let _ = writeln!(out, "No findings in this window.\n");
     } else {
-        let _ = writeln!(
-            out,
-            "| severity | status | time | rule | role | repository | ref | message |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+        let mut t = Table::left(&[
+            "severity",
+            "status",
+            "time",
+            "rule",
+            "role",
+            "repository",
+            "ref",
+            "message",
+        ]);
         for f in &doc.findings {
             let x = &f.finding;
-            let _ = writeln!(
-                out,
-                "| **{}** | {} | {} | {} | {} | {} | {} | {} |",
-                x.severity.as_str(),
-                f.status.map(|s| s.as_str()).unwrap_or(""),
+            t.row([
+                format!("**{}**", x.severity.as_str()),
+                f.status.map(|s| s.as_str()).unwrap_or("").to_string(),
                 time(x.time),
                 md(&x.rule),
                 opt(&x.role),
                 opt(&x.repository),
                 opt(&x.git_ref),
-                md(&x.message)
-            );
+                md(&x.message),
+            ]);
         }
-        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", t.finish());
         let _ = writeln!(out, "### Evidence\n");
         for (i, f) in doc.findings.iter().enumerate() {
             let x = &f.finding;
             let evidence: Vec<String> = x
-                .evidence
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Array(items) => items
-                            .iter()
-                            .map(|i| {
-                                i.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| i.to_string())
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        other => other.to_string(),
-                    };
-                    format!("{}: {}", md(k), md(&text))
-                })
+                .evidence_items()
+                .map(|(k, text)| format!("{}: {}", md(k), md(&text)))
                 .collect();
             let _ = writeln!(
                 out,
@@ -211,52 +208,50 @@ pub fn render(doc: &Document) -> String {
         if doc.resolved.is_empty() {
             let _ = writeln!(out, "Nothing the previous run found has gone away.\n");
         } else {
-            let _ = writeln!(out, "| severity | rule | role | last seen | message |");
-            let _ = writeln!(out, "|---|---|---|---|---|");
+            let mut t = Table::left(&["severity", "rule", "role", "last seen", "message"]);
             for r in &doc.resolved {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
+                t.row([
                     md(&r.severity),
                     md(&r.rule),
                     opt(&r.role),
                     time(r.last_seen),
-                    md(&r.message)
-                );
+                    md(&r.message),
+                ]);
             }
-            let _ = writeln!(out);
+            let _ = writeln!(out, "{}", t.finish());
         }
     }
 
     let _ = writeln!(out, "## Exchanges over time\n");
-    let _ = writeln!(
-        out,
-        "| {} | production | staging | development | unknown tier | failed |",
-        if doc.timeline.bucket_seconds < 86_400 {
-            "hour"
-        } else {
-            "day"
-        }
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let bucket = if doc.timeline.bucket_seconds < 86_400 {
+        "hour"
+    } else {
+        "day"
+    };
+    let mut t = Table::new(&[
+        (bucket, Align::Left),
+        ("production", Align::Right),
+        ("staging", Align::Right),
+        ("development", Align::Right),
+        ("unknown tier", Align::Right),
+        ("failed", Align::Right),
+    ]);
     for b in doc
         .timeline
         .buckets
         .iter()
         .filter(|b| b.total() + b.failed > 0)
     {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
+        t.row([
             format_time(b.start),
-            b.production,
-            b.staging,
-            b.development,
-            b.unknown,
-            b.failed
-        );
+            b.production.to_string(),
+            b.staging.to_string(),
+            b.development.to_string(),
+            b.unknown.to_string(),
+            b.failed.to_string(),
+        ]);
     }
-    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", t.finish());
 
     let _ = writeln!(out, "## Roles ({})\n", doc.roles.len());
     for r in &doc.roles {
@@ -303,38 +298,51 @@ pub fn render(doc: &Document) -> String {
 
     if let Some(t) = &doc.trends {
         let _ = writeln!(out, "## Trends across runs\n");
-        let _ = writeln!(out, "| run | window | exchanges | failed | findings | critical | high | medium | low | info | new | resolved |");
-        let _ = writeln!(
-            out,
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        );
+        let mut runs = Table::new(&[
+            ("run", Align::Right),
+            ("window", Align::Left),
+            ("exchanges", Align::Right),
+            ("failed", Align::Right),
+            ("findings", Align::Right),
+            ("critical", Align::Right),
+            ("high", Align::Right),
+            ("medium", Align::Right),
+            ("low", Align::Right),
+            ("info", Align::Right),
+            ("new", Align::Right),
+            ("resolved", Align::Right),
+        ]);
         for r in t.runs.iter().rev() {
-            let _ = writeln!(
-                out,
-                "| {} | {} – {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                r.id,
-                format_time(r.window_start),
-                format_time(r.window_end),
-                r.exchanges,
-                r.failed_exchanges,
-                r.findings,
-                r.critical,
-                r.high,
-                r.medium,
-                r.low,
-                r.info,
-                r.new,
-                r.resolved
-            );
+            runs.row([
+                r.id.to_string(),
+                format!(
+                    "{} – {}",
+                    format_time(r.window_start),
+                    format_time(r.window_end)
+                ),
+                r.exchanges.to_string(),
+                r.failed_exchanges.to_string(),
+                r.findings.to_string(),
+                r.critical.to_string(),
+                r.high.to_string(),
+                r.medium.to_string(),
+                r.low.to_string(),
+                r.info.to_string(),
+                r.new.to_string(),
+                r.resolved.to_string(),
+            ]);
         }
-        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", runs.finish());
         if !t.days.is_empty() {
-            let _ = writeln!(out, "| day | exchanges | failed |");
-            let _ = writeln!(out, "|---|---:|---:|");
+            let mut days = Table::new(&[
+                ("day", Align::Left),
+                ("exchanges", Align::Right),
+                ("failed", Align::Right),
+            ]);
             for d in &t.days {
-                let _ = writeln!(out, "| {} | {} | {} |", d.day, d.exchanges, d.failed);
+                days.row([d.day.clone(), d.exchanges.to_string(), d.failed.to_string()]);
             }
-            let _ = writeln!(out);
+            let _ = writeln!(out, "{}", days.finish());
         }
     }
 

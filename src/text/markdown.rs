@@ -68,6 +68,63 @@ pub fn md(s: &str) -> String {
     out
 }
 
+/// How a column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A Markdown table, written row by row: every Markdown table rolecall
+/// prints (scan's `--format markdown`, the step summary, the report) is
+/// laid out here. Cells are Markdown already: escape text with [`md`].
+pub struct Table {
+    out: String,
+}
+
+impl Table {
+    /// A table with these columns (the header line and the alignment line).
+    pub fn new(columns: &[(&str, Align)]) -> Table {
+        let mut out = String::from("|");
+        for (name, _) in columns {
+            out.push(' ');
+            out.push_str(name);
+            out.push_str(" |");
+        }
+        out.push_str("\n|");
+        for (_, align) in columns {
+            out.push_str(match align {
+                Align::Left => "---|",
+                Align::Right => "---:|",
+            });
+        }
+        out.push('\n');
+        Table { out }
+    }
+
+    /// Columns that all line up to the left.
+    pub fn left(names: &[&str]) -> Table {
+        let columns: Vec<(&str, Align)> = names.iter().map(|n| (*n, Align::Left)).collect();
+        Table::new(&columns)
+    }
+
+    /// One row.
+    pub fn row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        self.out.push('|');
+        for c in cells {
+            self.out.push(' ');
+            self.out.push_str(c.as_ref());
+            self.out.push_str(" |");
+        }
+        self.out.push('\n');
+    }
+
+    /// The table's text, each line ending in a newline.
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +170,16 @@ mod tests {
         // Ordinary text is left alone.
         assert_eq!(md("100% of 3 calls @ 10:05"), "100% of 3 calls @ 10:05");
         assert_eq!(md("role/deploy-prod"), "role/deploy-prod");
+    }
+
+    #[test]
+    fn tables_are_laid_out_one_way() {
+        let mut t = Table::new(&[("rule", Align::Left), ("calls", Align::Right)]);
+        t.row([md("a|b"), "3".to_string()]);
+        t.row(["", "0"]);
+        assert_eq!(
+            t.finish(),
+            "| rule | calls |\n|---|---:|\n| a\\|b | 3 |\n|  | 0 |\n"
+        );
     }
 }

@@ -75,25 +75,8 @@ fn kv(out: &mut Vec<Line>, width: usize, key: &str, value: impl Into<String>) {
 }
 
 fn evidence_text(f: &Finding) -> String {
-    f.evidence
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .map(|i| {
-                        i.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| i.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                other => other.to_string(),
-            };
-            format!("{k}={v}")
-        })
+    f.evidence_items()
+        .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("  ")
 }
