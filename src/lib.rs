@@ -4,13 +4,16 @@
 //! what breaks the trust boundary.
 //!
 //! Data flows one way: [`cli`] → [`pipeline`] → [`ingest`] → [`correlate`]
-//! → [`detect`] → [`output`] | [`tui`] | [`report`]. `rolecall report` also
-//! reads and writes its memory, [`state`], between detection and output.
-//! [`lake`] writes the tables as Parquet for engines that scale out
-//! (`rolecall export`) and reads them back in place of ingest and the joins
-//! (`rolecall scan --from-parquet`).
-//! [`model`], [`policy`], [`trust`] (trust policies evaluated as AWS does)
-//! and [`error`] are the shared leaves. Each module opens with what it owns.
+//! → [`detect`] → [`output`] | [`tui`] | [`report`], and every module may
+//! use [`model`] and the leaves [`error`] and [`text`]. [`policy`] (the
+//! policy file) is below everything that judges; [`trust`] (trust
+//! policies evaluated as AWS does) sits beside [`detect`]; `rolecall
+//! report`'s memory is [`report::state`]; [`lake`] writes the tables as
+//! Parquet for engines that scale out (`rolecall export`) and reads them
+//! back in place of ingest and the joins (`rolecall scan --from-parquet`).
+//! [`limits`] stops a run cleanly. Each module opens with what it owns and
+//! what it may import; `tests/integration/architecture.rs` holds the code
+//! to that.
 
 pub mod cli;
 pub mod correlate;

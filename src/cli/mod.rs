@@ -3,7 +3,7 @@
 //! parsed, rule ids checked, user queries read). Exit codes: 0 clean, 1
 //! findings at or above `--fail-on`, 2 the run could not complete (bad
 //! arguments or policy, unreadable input under `--strict`). An error
-//! outranks findings.
+//! outranks findings. The top of the stack: it may import anything.
 
 pub mod export;
 pub mod policy;

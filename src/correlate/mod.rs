@@ -5,7 +5,7 @@
 //! (`responseElements.credentials.accessKeyId` = `userIdentity.accessKeyId`)
 //! and by nothing else: role ARNs and session names repeat across runs.
 //! Keys issued by other STS calls (`AssumeRole`, `AssumeRoleWithSAML`, ...)
-//! are different keys and stay apart. Works on the model only; knows no
+//! are different keys and stay apart. Imports `model` only; knows no
 //! policy.
 
 pub mod federation;

@@ -2,7 +2,7 @@
 //! bare array, line-delimited records or JWTs, concatenated documents) is
 //! told from its first bytes, and each document goes to the
 //! [`dispatch`](super::dispatch), which reads its records. A large input
-//! arrives as pieces from [`stream`](super::stream), each read as a whole
+//! arrives as pieces from [`stream`], each read as a whole
 //! file of the same shape would be. Invalid UTF-8 is replaced and reported
 //! (once the file turns out to be a log); a file that is no log is skipped
 //! or an error, by how it was named.

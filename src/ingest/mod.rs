@@ -13,6 +13,16 @@
 //! batches are merged in input order afterwards, so results never depend on
 //! scheduling. Bad input becomes an [`InputError`] naming the file and the
 //! line or record; the rest of the file and every other file are still read.
+//!
+//! The parts: [`read`] opens an input (whole, or as a stream), [`file`](mod@file)
+//! tells its shape and frames it into documents, [`dispatch`] hands each
+//! object to the reader of its source ([`source`] is what readers share;
+//! one file per source: [`cloudtrail`], [`gcp`], [`azure`], [`vault`],
+//! [`claims`], [`jobs`], [`trust`], key sets in [`jwt`]), [`json`] is the
+//! borrowed JSON layer, which knows no source, [`remote`] reads live AWS
+//! sources (the AWS SDK lives there only), [`raw`] re-reads one record for
+//! the dashboard. Imports `model`, `error`, `text` and `limits`; nothing
+//! downstream.
 
 pub mod azure;
 pub mod claims;

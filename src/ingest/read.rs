@@ -6,13 +6,16 @@
 //! whole ([`Opened::Whole`]): nearly every log file, on the fastest path
 //! (libdeflate inflates a whole buffer about twice as fast as zlib-rs
 //! streams). Anything larger is handed on as a reader
-//! ([`Opened::Stream`]) for [`stream`](super::stream) to read in bounded
+//! ([`Opened::Stream`]) for [`stream`](super::json::stream) to read in bounded
 //! memory. The gzip trailer's size is only a hint for the first buffer:
 //! it is the last member's size mod 2^32, and forgeable.
 //!
 //! A truncated or corrupt gzip stream keeps what decompressed before the
 //! damage: the parser then reads every whole record in it and the error says
 //! how far it got.
+
+// Unsafe code here: libdeflate is called through its C interface. Each block says why it is sound.
+#![allow(unsafe_code)]
 
 use std::io::{self, Read};
 use std::path::Path;

@@ -121,7 +121,7 @@ pub struct Parser<'c, 'o> {
     /// Line of the document being read (line-delimited files), else 0.
     pub line: u64,
     /// Index of the first element of the record array being read, when
-    /// it is a piece of a longer one (see [`stream`](super::stream)).
+    /// it is a piece of a longer one (see [`stream`](super::json::stream)).
     pub record_base: u64,
 }
 

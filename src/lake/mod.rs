@@ -9,6 +9,8 @@
 //! takes any set of those partitions back with the manifest and hands the
 //! tables to the detections. Partition values come from logs, so they are
 //! escaped as Hive escapes them: no value can name a path of its own.
+//! Imports `model` and `text`; the pipeline hands it tables and reads
+//! them back from it.
 
 pub mod read;
 pub mod write;

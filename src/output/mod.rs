@@ -1,6 +1,7 @@
-//! Output: the report and tables written for people and machines. Every
-//! format escapes log-derived text for where it goes (terminal, JSON, CSV).
-//! Imports model (and detect's cell conversion); never runs the engine.
+//! Output: the report and tables written for people and machines, one
+//! emitter per format. Every format escapes log-derived text for where it
+//! goes, with `text`'s escapers. Imports `model` and `text`; never runs the
+//! engine.
 
 pub mod codequality;
 pub mod csv;

@@ -1,6 +1,7 @@
 //! The engine in one call: ingest → correlate → detect → [`Report`]; and
 //! the same detections over a dataset `rolecall export` wrote. The
-//! summary of either is built in [`summary`].
+//! summary of either is built in `summary`. Imports the stages below it
+//! (`ingest`, `correlate`, `detect`, `trust`, `lake`) and the leaves.
 //!
 //! `scan`, `sessions`, `query` (and later the dashboard and the reports) all
 //! run this and differ only in what they show.

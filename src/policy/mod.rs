@@ -3,6 +3,7 @@
 //! the validated result (globs compiled, durations in seconds, CIDRs
 //! parsed). Without a file, [`Policy::default`] applies the built-in
 //! defaults. A malformed policy is an error with its line and column.
+//! Imports `model`, `error` and `text`.
 
 pub mod glob;
 pub mod learn;

@@ -4,7 +4,7 @@
 //!
 //! Written with maud's `html!` templates, which escape every value they are
 //! given: markup cannot come from data by forgetting a call. Text from the
-//! input goes through [`Text`], which also makes controls, bidi overrides
+//! input goes through `Text`, which also makes controls, bidi overrides
 //! and invisible characters visible and removes JWT signatures (see
 //! `text::html`); only the charts' SVG, which rolecall draws from numbers
 //! and times, and the fixed head are inserted as markup. (maud over askama:

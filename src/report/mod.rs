@@ -3,6 +3,8 @@
 //! saw, then written as HTML ([`html`]), Markdown ([`markdown`]) or JSON
 //! (the document itself, described by `report.schema.json`). The document is
 //! the only input of the renderers, so the three formats say the same thing.
+//! The memory across runs is [`state`] (SQLite). Imports `model`, `policy`
+//! and `text`.
 
 pub mod charts;
 pub mod html;

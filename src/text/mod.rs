@@ -4,8 +4,8 @@
 //!
 //! Logs are attacker-controlled: a user agent, a session name or an
 //! account id can carry terminal escapes, markup, formulas, mentions or
-//! path separators. [`terminal`] makes text visible and one line (every
-//! other escaper starts from it); [`html`], [`xml`], [`csv`],
+//! path separators. [`terminal`](mod@terminal) makes text visible and one line (every
+//! other escaper starts from it); [`html`], [`xml`](mod@xml), [`csv`],
 //! [`markdown`] and [`json`] escape it for those formats; [`jwt`] removes JWT
 //! signatures; [`file_name`] turns it into the name of a file rolecall
 //! writes.

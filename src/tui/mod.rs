@@ -5,7 +5,7 @@
 //! and restored on quit, on error, on panic (ratatui's hook), on SIGTERM
 //! and SIGHUP, and when the terminal goes away. The dashboard reads the
 //! engine's results only; it never parses logs (the raw view asks the
-//! runner for a record).
+//! runner for a record). Imports `model` and `text`.
 //!
 //! The dashboard ends with its terminal. When the terminal closes (ssh
 //! drops, the tmux pane is killed), crossterm's event reader meets end of
@@ -14,6 +14,9 @@
 //! process itself: on SIGHUP (exit 129), SIGTERM (143), or a hang-up or
 //! error on the terminal (2), it restores what can be restored and exits
 //! within a second.
+
+// Unsafe code here: the terminal is polled for a hang-up with poll(2). Each block says why it is sound.
+#![allow(unsafe_code)]
 
 pub mod action;
 pub mod app;

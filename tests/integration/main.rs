@@ -1,6 +1,7 @@
 //! Integration tests, compiled into one binary (as ripgrep does) so that the
 //! polars link happens once.
 
+mod architecture;
 mod bad_input;
 mod bounds;
 mod cli;

@@ -1,7 +1,7 @@
 //! Reading an input too large to hold whole, in bounded memory.
 //!
 //! A file is read whole when it decompresses to at most
-//! [`WHOLE_LIMIT`](super::read::WHOLE_LIMIT) bytes (nearly every CloudTrail
+//! [`WHOLE_LIMIT`](crate::ingest::read::WHOLE_LIMIT) bytes (nearly every CloudTrail
 //! file): that path is the fastest. Anything larger arrives here as a
 //! reader, and [`Framer`] cuts it into [`Piece`]s of a few MiB, each a
 //! complete text of the same shape the whole-file parser reads: runs of
