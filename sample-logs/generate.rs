@@ -783,6 +783,20 @@ const STAGE: &str = "222222222222";
 const ORG: &str = "o-acme12345";
 const DAY: i64 = 1_747_180_800; // 2025-05-14T00:00:00Z
 
+/// The one long-term key of IAM user `name` in `account`, the same on
+/// every call (as a real user's key is).
+fn user_key(account: &str, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in account
+        .bytes()
+        .chain(b"/".iter().copied())
+        .chain(name.bytes())
+    {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("AKIA{}", Rng(h).upper(16))
+}
+
 fn runner_ip(rng: &mut Rng) -> String {
     format!(
         "20.{}.{}.{}",
@@ -1029,10 +1043,13 @@ impl Sample {
                 e
             } else if roll < 90 {
                 let name = *self.rng.pick(&users);
+                // A user keeps one key; the draw stays so that the rest of
+                // the corpus is what it was.
+                let _ = self.rng.upper(16);
                 let identity = Identity::IamUser {
                     account: account.into(),
                     name: name.into(),
-                    key: format!("AKIA{}", self.rng.upper(16)),
+                    key: user_key(account, name),
                 };
                 let a = self.rng.pick(BACKGROUND_APIS);
                 call(
@@ -1048,10 +1065,11 @@ impl Sample {
             } else {
                 // AssumeRole: another STS call that issues keys of its own.
                 let key = self.rng.key();
+                let _ = self.rng.upper(16);
                 let identity = Identity::IamUser {
                     account: account.into(),
                     name: "platform-admin".into(),
-                    key: format!("AKIA{}", self.rng.upper(16)),
+                    key: user_key(account, "platform-admin"),
                 };
                 let resp = format!(
                     r#"{{"credentials":{{"accessKeyId":"{key}","sessionToken":"IQoJb3JpZ2luX2VjEXAMPLE","expiration":"{}"}},"assumedRoleUser":{{"assumedRoleId":"AROAEXAMPLE:admin","arn":"arn:aws:sts::{account}:assumed-role/OrganizationAccountAccessRole/admin"}}}}"#,
@@ -1133,6 +1151,8 @@ fn sample(out: &Path) {
         };
 
     // Benign production deploys through the day (push to main, and tags).
+    // One of them also still uses the static key it was meant to retire.
+    let mut deploy_with_old_key = None;
     for i in 0..18 {
         let repo = if i % 2 == 0 {
             "acme/payments"
@@ -1146,7 +1166,10 @@ fn sample(out: &Path) {
             r.git_ref = "refs/tags/v1.4.0";
             r.event = "release";
         }
-        s.github_run(r);
+        let (ex, ip) = s.github_run(r);
+        if i == 4 {
+            deploy_with_old_key = Some((ex.time, ip));
+        }
     }
     // Benign staging deploys and terraform plans.
     for i in 0..10 {
@@ -1575,6 +1598,8 @@ fn sample(out: &Path) {
 
     s.background(2600);
     let other = other_sources(&mut s);
+    let (deploy_at, runner) = deploy_with_old_key.expect("the fifth deploy ran");
+    static_key_scenarios(&mut s.events, deploy_at, &runner);
 
     // ---- write everything
     let _ = fs::remove_dir_all(out.join("AWSLogs"));
@@ -1636,6 +1661,10 @@ fn sample(out: &Path) {
     .unwrap();
     fs::create_dir_all(out.join("ci")).unwrap();
     fs::write(out.join("ci/workflow_job.ndjson"), s.jobs.join("\n") + "\n").unwrap();
+    fs::write(out.join("ci/github-meta.json"), github_meta(&runner)).unwrap();
+    let _ = fs::remove_dir_all(out.join("iam"));
+    fs::create_dir_all(out.join("iam")).unwrap();
+    fs::write(out.join("iam/credential-report.csv"), CREDENTIAL_REPORT).unwrap();
     let _ = fs::remove_dir_all(out.join("gcp"));
     let _ = fs::remove_dir_all(out.join("azure"));
     let _ = fs::remove_dir_all(out.join("vault"));
@@ -1654,6 +1683,73 @@ fn sample(out: &Path) {
         out.display()
     );
 }
+
+// ---------------------------------------------------------------- static keys
+
+/// The static-key half of the sample, drawn from a generator of its own so
+/// that the rest of the corpus stays as it was: `ci-deployer`'s key, which
+/// the policy says `deploy-prod` replaced on 2025-05-01, used by Terraform
+/// inside the fifth production deploy (same runner, during its session).
+/// The background's IAM users (an office address, the AWS CLI) are the
+/// ordinary use that must raise nothing above info.
+fn static_key_scenarios(events: &mut Vec<Event>, deploy_at: i64, runner: &str) {
+    let mut rng = Rng(0x0057_a71c);
+    let identity = || Identity::IamUser {
+        account: PROD.into(),
+        name: "ci-deployer".into(),
+        key: user_key(PROD, "ci-deployer"),
+    };
+    let terraform = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.80.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.5 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/s3#1.67.1";
+    let apis = [
+        api("sts", "GetCallerIdentity", true),
+        api("s3", "ListBuckets", true),
+        api("s3", "PutObject", false),
+        api("s3", "GetObject", true),
+    ];
+    for i in 0..6 {
+        let a = &apis[(i as usize).min(apis.len() - 1)];
+        let e = call(
+            &mut rng,
+            deploy_at + 60 + i * 40,
+            PROD,
+            "us-east-1",
+            identity(),
+            runner,
+            terraform,
+            a,
+        );
+        events.push(e);
+    }
+}
+
+/// GitHub's meta API as `curl https://api.github.com/meta` gives it, cut
+/// down: a few runner ranges, among them the deploy runner's /16.
+fn github_meta(runner: &str) -> String {
+    let mut octets = runner.split('.');
+    let (a, b) = (octets.next().unwrap(), octets.next().unwrap());
+    serde_json::to_string_pretty(&serde_json::json!({
+        "verifiable_password_authentication": false,
+        "hooks": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20"],
+        "web": ["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "20.201.28.151/32"],
+        "actions": ["4.148.0.0/16", "4.149.0.0/18", "13.64.0.0/16", "13.65.0.0/16", format!("{a}.{b}.0.0/16"), "52.224.0.0/16", "2603:1030:800::/48"],
+        "actions_macos": ["13.105.117.0/31", "13.105.49.0/31"],
+    }))
+    .unwrap()
+        + "\n"
+}
+
+/// The production account's credential report as `aws iam
+/// get-credential-report` decodes to, generated after the sample day.
+const CREDENTIAL_REPORT: &str = "\
+user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
+<root_account>,arn:aws:iam::111111111111:root,2019-03-01T09:00:00+00:00,not_supported,2025-04-02T08:12:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+platform-admin,arn:aws:iam::111111111111:user/platform-admin,2021-06-01T10:00:00+00:00,true,2025-05-13T16:40:00+00:00,2025-03-20T10:00:00+00:00,N/A,true,true,2025-03-20T10:05:00+00:00,2025-05-14T23:10:00+00:00,us-east-1,sts,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+break-glass,arn:aws:iam::111111111111:user/break-glass,2020-02-11T09:30:00+00:00,true,no_information,2025-04-01T09:00:00+00:00,N/A,true,true,2025-04-01T09:05:00+00:00,2025-05-14T22:50:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+ci-legacy-user,arn:aws:iam::111111111111:user/ci-legacy-user,2020-08-19T14:00:00+00:00,false,N/A,N/A,N/A,false,true,2023-11-02T15:20:00+00:00,2025-05-14T23:30:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+ci-deployer,arn:aws:iam::111111111111:user/ci-deployer,2021-01-05T12:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-06-01T08:00:00+00:00,2025-05-14T10:10:00+00:00,us-east-1,s3,false,2022-01-05T12:00:00+00:00,2023-07-01T03:00:00+00:00,us-east-1,s3,false,N/A,false,N/A
+old-reporting-bot,arn:aws:iam::111111111111:user/old-reporting-bot,2022-03-14T11:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-08-12T07:45:00+00:00,2025-02-03T04:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+release-signer,arn:aws:iam::111111111111:user/release-signer,2025-05-10T09:00:00+00:00,false,N/A,N/A,N/A,false,true,2025-05-10T09:01:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+";
 
 // ---------------------------------------------------------------- other sources
 
@@ -1986,7 +2082,8 @@ fn bench(out: &Path, records: usize, seed: u64) {
                 } else if roll < 50 {
                     // Another STS call that issues a key, used twice.
                     let key = rng.key();
-                    let identity = Identity::IamUser { account: account.clone(), name: "platform-admin".into(), key: format!("AKIA{}", rng.upper(16)) };
+                    let _ = rng.upper(16);
+                    let identity = Identity::IamUser { account: account.clone(), name: "platform-admin".into(), key: user_key(account, "platform-admin") };
                     let resp = format!(
                         r#"{{"credentials":{{"accessKeyId":"{key}","sessionToken":"","expiration":"{}"}},"assumedRoleUser":{{"assumedRoleId":"AROAEXAMPLE:admin","arn":"arn:aws:sts::{account}:assumed-role/OrganizationAccountAccessRole/admin"}}}}"#,
                         sts_expiration(t + 3600)

@@ -39,6 +39,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
         sources: &cfg.sources,
         policy_text: cfg.policy_file.as_ref().map(|f| f.text.as_str()),
         summary: &outcome.report.summary,
+        keys: &outcome.report.keys,
     };
     let written = write_dataset(
         &args.parquet,

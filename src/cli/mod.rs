@@ -6,6 +6,7 @@
 //! outranks findings. The top of the stack: it may import anything.
 
 pub mod export;
+pub mod keys;
 pub mod policy;
 pub mod query;
 pub mod report;
@@ -38,6 +39,7 @@ Examples:
   rolecall scan trail.json.gz tokens.jwt --fail-on critical --format json --output findings.json
   aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=AssumeRoleWithWebIdentity | rolecall scan -
   rolecall sessions AWSLogs/ --format csv > sessions.csv
+  rolecall keys AWSLogs/ credential-report.csv github-meta.json --policy rolecall.toml
   rolecall query AWSLogs/ --sql \"SELECT role_arn, count(*) AS n FROM sessions GROUP BY role_arn\"
   rolecall report AWSLogs/ --since 24h --state rolecall.db --out report.html
   rolecall export AWSLogs/ claims/ --policy rolecall.toml --parquet lake/
@@ -66,8 +68,11 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// List the joined sessions, one row each, clean ones too.
     Sessions(sessions::SessionsArgs),
+    /// List the long-term access keys (IAM users' AKIA keys): which CI
+    /// still uses, which can be revoked.
+    Keys(keys::KeysArgs),
     /// Run ad-hoc SQL over the tables (events, assumptions, claims, jobs,
-    /// runs, sessions, activity, findings, sensitive_actions).
+    /// runs, sessions, activity, findings, sensitive_actions, keys).
     Query(query::QueryArgs),
     /// Write the tables as a Hive-partitioned Parquet dataset (for Spark,
     /// Trino/Athena, DuckDB); `scan --from-parquet` reads it back.
@@ -494,6 +499,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Sessions(a) => sessions::run(a),
+        Command::Keys(a) => keys::run(a),
         Command::Query(a) => query::run(a),
         Command::Export(a) => export::run(a),
         Command::Rules(a) => rules::run(a),

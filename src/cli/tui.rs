@@ -68,10 +68,9 @@ pub fn run(args: &TuiArgs) -> Result<Exit> {
         let _ = tx.send(message);
     });
 
-    let raw = move |data: &Data, index: usize| -> Result<String, String> {
-        let ev = &data.report.events;
-        let file = data.report.file_name(ev.file[index]).to_string();
-        raw_record(&file, ev.record[index], ev.line[index], max_file_bytes)
+    let raw = move |data: &Data, at: crate::tui::detail::RawAt| -> Result<String, String> {
+        let (file, record, line) = at.locate(&data.report);
+        raw_record(file, record, line, max_file_bytes)
     };
     Ok(match crate::tui::run(rx, &raw)? {
         Ending::Quit => Exit::Clean,

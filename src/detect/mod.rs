@@ -9,6 +9,7 @@
 //! each. Imports `model`, `policy`, `trust`, `error` and `text`; knows
 //! nothing of files or output.
 
+pub mod keys;
 pub mod registry;
 pub mod rules;
 pub mod sql;
@@ -405,6 +406,36 @@ pub fn run_rust(
         findings.extend(found);
     }
     findings
+}
+
+/// The static-key rules over a run's [`KeyReport`](crate::model::keys::KeyReport).
+pub fn run_keys(
+    keys: &crate::model::keys::KeyReport,
+    policy: &Policy,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
+    use rules::{static_key_after_migration, static_key_in_ci, static_key_old, static_key_unused};
+    let mut findings = Vec::new();
+    if enabled(&static_key_in_ci::RULE.id) {
+        findings.extend(static_key_in_ci::check(keys));
+    }
+    if enabled(&static_key_after_migration::RULE.id) {
+        findings.extend(static_key_after_migration::check(keys));
+    }
+    if enabled(&static_key_unused::RULE.id) {
+        findings.extend(static_key_unused::check(keys, policy));
+    }
+    if enabled(&static_key_old::RULE.id) {
+        findings.extend(static_key_old::check(keys, policy));
+    }
+    findings
+}
+
+/// Adds `keys`, one row per long-term key, for `rolecall query`.
+impl Tables {
+    pub fn add_keys(&mut self, keys: &crate::model::keys::KeyReport) {
+        self.frames.insert("keys".into(), keys::keys_frame(keys));
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::rules::{
     dormant_role_used, expired_suppression, failure_burst, first_seen_subject, new_api_surface,
-    trust,
+    static_key_after_migration, static_key_in_ci, static_key_old, static_key_unused, trust,
 };
 use super::sql::{self, QueryDef};
 use crate::model::rule::{Rule, RuleKind};
@@ -18,6 +18,10 @@ pub fn rust_rules() -> Vec<&'static Rule> {
         &first_seen_subject::RULE,
         &new_api_surface::RULE,
         &dormant_role_used::RULE,
+        &static_key_in_ci::RULE,
+        &static_key_after_migration::RULE,
+        &static_key_unused::RULE,
+        &static_key_old::RULE,
     ];
     out.extend(trust::rules());
     out
@@ -66,10 +70,10 @@ mod tests {
     fn catalogue_lists_every_rule_once_with_what_it_needs() {
         let c = catalogue(&[]);
         let mut ids: Vec<&str> = c.iter().map(|r| r.id.as_ref()).collect();
-        assert_eq!(ids.len(), 30);
+        assert_eq!(ids.len(), 34);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 30);
+        assert_eq!(ids.len(), 34);
         assert_eq!(c[0].severity, Severity::Critical);
         for r in &c {
             assert!(!r.identity.is_empty(), "{} has an identity", r.id);

@@ -18,7 +18,7 @@ use super::json::scanner;
 use super::json::{self, as_str, ArrayKind, ArraySeed, ArraySink, DocumentSeed, Key, Obj, Raw};
 use super::jwt::{self, looks_like_jwt};
 use super::source::{Parser, Read, Record, Source};
-use super::{azure, claims, cloudtrail, gcp, jobs, remote, trust, vault};
+use super::{azure, ci_ranges, claims, cloudtrail, gcp, iam_keys, jobs, remote, trust, vault};
 use crate::error::Location;
 use crate::model::SkippedFile;
 
@@ -38,6 +38,10 @@ pub const SOURCES: &[Source] = &[
     jobs::SOURCE,
     claims::SOURCE,
     trust::SOURCE,
+    iam_keys::REPORT_JSON,
+    iam_keys::ACCESS_KEY_LIST,
+    iam_keys::ACCESS_KEY_LAST_USED,
+    ci_ranges::GITHUB_META,
     jwt::KEY_SETS,
 ];
 

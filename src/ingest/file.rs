@@ -417,6 +417,10 @@ fn parse_text(text: &str, ctx: &FileCtx<'_>, batch: &mut Batch) -> Sniffed {
             }
             Sniffed::Read
         }
+        _ if super::iam_keys::is_credential_report(body) => {
+            super::iam_keys::read_report_csv(body, lead_lines + 1, ctx, batch);
+            Sniffed::Read
+        }
         _ if looks_like_jwt(body.lines().next().unwrap_or("")) => {
             parse_lines(body, lead_lines, ctx, batch);
             Sniffed::Read

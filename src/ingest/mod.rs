@@ -18,13 +18,15 @@
 //! tells its shape and frames it into documents, [`dispatch`] hands each
 //! object to the reader of its source ([`source`] is what readers share;
 //! one file per source: [`cloudtrail`], [`gcp`], [`azure`], [`vault`],
-//! [`claims`], [`jobs`], [`trust`], key sets in [`jwt`]), [`json`] is the
+//! [`claims`], [`jobs`], [`trust`], IAM's key records in [`iam_keys`], CI
+//! address ranges in [`ci_ranges`], key sets in [`jwt`]), [`json`] is the
 //! borrowed JSON layer, which knows no source, [`remote`] reads live AWS
 //! sources (the AWS SDK lives there only), [`raw`] re-reads one record for
 //! the dashboard. Imports `model`, `error`, `text` and `limits`; nothing
 //! downstream.
 
 pub mod azure;
+pub mod ci_ranges;
 pub mod claims;
 pub mod cloudtrail;
 pub mod discover;
@@ -32,6 +34,7 @@ pub mod dispatch;
 pub mod file;
 pub mod gaps;
 pub mod gcp;
+pub mod iam_keys;
 pub mod jobs;
 pub mod json;
 pub mod jwt;
@@ -158,6 +161,9 @@ pub struct Batch {
     pub held: Vec<HeldCalls>,
     /// The first and last event time read, kept or not.
     pub event_span: Option<(Micros, Micros)>,
+    /// Long-term keys: the trail's use of each (summarized here, whether
+    /// or not the event is kept), IAM's records, CI address ranges.
+    pub keys: crate::model::keys::KeyInputs,
 }
 
 /// Widens `span` to include `t`.
@@ -172,6 +178,7 @@ impl Batch {
         if let Some(t) = row.time {
             widen(&mut self.event_span, t);
         }
+        self.keys.usage.observe(row);
         if elide && !kept_for_itself(row) {
             if has_temporary_key(row) {
                 // Most such calls are other roles' (no exchange in the
@@ -250,6 +257,7 @@ impl Batch {
             widen(&mut self.event_span, b);
         }
         self.trust.append(&mut other.trust);
+        self.keys.append(other.keys);
     }
 }
 
@@ -283,6 +291,7 @@ pub fn ingest(sources: &[String], opts: &IngestOptions) -> Result<Ingested, remo
         remote::read_all(&remotes, opts, &mut files, &mut batch)?;
     }
     batch.settle_held();
+    batch.keys.usage.finish();
     Ok(Ingested { files, batch })
 }
 

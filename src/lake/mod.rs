@@ -103,6 +103,11 @@ pub const LAYOUTS: &[Layout] = &[
         by_account: false,
         day_from: None,
     },
+    Layout {
+        table: "keys",
+        by_account: false,
+        day_from: None,
+    },
 ];
 
 pub fn layout(table: &str) -> Option<&'static Layout> {
@@ -127,6 +132,11 @@ pub struct Manifest {
     /// The summary of the run that exported (inputs, notes, what could
     /// not be checked).
     pub summary: Summary,
+    /// The long-term keys and what IAM said of them, judged again by the
+    /// static-key rules on `scan --from-parquet` (not partitioned: a
+    /// partition subset keeps every account's keys).
+    #[serde(default)]
+    pub static_keys: crate::model::keys::KeyReport,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -50,6 +50,7 @@ pub struct About<'a> {
     pub sources: &'a [String],
     pub policy_text: Option<&'a str>,
     pub summary: &'a Summary,
+    pub keys: &'a crate::model::keys::KeyReport,
 }
 
 /// Writes `tables` (name → frame) under `dir`.
@@ -177,6 +178,7 @@ fn write_all(
         policy_sha256: about.policy_text.map(|t| sha256_hex(t.as_bytes())),
         tables: infos,
         summary: about.summary.clone(),
+        static_keys: about.keys.clone(),
     };
     let path = root.join(MANIFEST);
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| io_err(&path, e))?;

@@ -56,6 +56,8 @@ pub struct History {
     pub earlier_fingerprints: HashSet<String>,
     /// Findings present in the previous run (the latest earlier one).
     pub previous_findings: Vec<PriorFinding>,
+    /// The long-term keys the previous run saw.
+    pub previous_keys: Vec<KeyObservation>,
 }
 
 impl History {
@@ -124,12 +126,27 @@ pub struct ExchangeRow {
     pub failed: bool,
 }
 
+/// A long-term key as a run judged it, so that the next run can say
+/// which keys stopped being used from CI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyObservation {
+    pub key: String,
+    pub user: Option<String>,
+    pub account: Option<String>,
+    /// [`Verdict::id`](super::keys::Verdict::id).
+    pub verdict: String,
+    pub in_ci: bool,
+    pub last_used: Option<Micros>,
+    pub calls: i64,
+}
+
 /// What a run observed, for the baseline.
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
     pub role_values: Vec<RoleValue>,
     pub workflow_actions: Vec<WorkflowAction>,
     pub exchanges: Vec<ExchangeRow>,
+    pub static_keys: Vec<KeyObservation>,
 }
 
 /// A finding's standing across runs.

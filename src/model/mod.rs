@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod gaps;
 pub mod history;
 pub mod interner;
+pub mod keys;
 pub mod policy_doc;
 pub mod records;
 pub mod refs;
@@ -79,6 +80,8 @@ pub struct Report {
     /// The first and last event time read, counting the events not kept
     /// (`IngestOptions::elide_unrelated_events`).
     pub event_span: Option<(time::Micros, time::Micros)>,
+    /// The long-term keys seen and what IAM says of them.
+    pub keys: keys::KeyReport,
 }
 
 impl Report {

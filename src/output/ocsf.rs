@@ -121,8 +121,18 @@ pub fn record(f: &Finding, now_ms: i64, partial: bool) -> Value {
     if partial {
         record["metadata"]["labels"] = json!(["partial-input"]);
     }
+    let mut resources = Vec::new();
+    // A static-key finding is about the key first (its role is the one
+    // that replaces it, or the job's).
+    if let Some(key) = f.evidence.get("access_key_id").and_then(Value::as_str) {
+        let user = f.evidence.get("user").and_then(Value::as_str).unwrap_or("");
+        resources.push(json!({"uid": key, "name": user, "type": "AWS::IAM::AccessKey"}));
+    }
     if let Some(role) = &f.role {
-        record["resources"] = json!([{"uid": role, "name": crate::model::role_name(role), "type": resource_type(role)}]);
+        resources.push(json!({"uid": role, "name": crate::model::role_name(role), "type": resource_type(role)}));
+    }
+    if !resources.is_empty() {
+        record["resources"] = Value::Array(resources);
     }
     if f.cloud.is_some() || f.account.is_some() {
         let mut cloud = json!({"provider": provider(f.cloud.as_deref())});

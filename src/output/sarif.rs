@@ -50,9 +50,12 @@ fn result(
     suppression: Option<(&str, &str)>,
 ) -> Value {
     let mut locations = Vec::new();
+    // The role; for a static key without one, the key's user (or the key).
     let logical = f
         .role
-        .as_ref()
+        .as_deref()
+        .or_else(|| f.evidence.get("user_arn").and_then(Value::as_str))
+        .or_else(|| f.evidence.get("access_key_id").and_then(Value::as_str))
         .map(|r| json!([{"fullyQualifiedName": r, "kind": "resource"}]));
     let mut location = Map::new();
     if let Some(file) = cx.workflow_file(f) {

@@ -201,6 +201,11 @@ pub fn run_from_parquet(
         &cfg.policy.settings,
         &|id| cfg.rule_enabled(id),
     ));
+    let keys = manifest.static_keys.clone();
+    findings.extend(detect::run_keys(&keys, &cfg.policy, &|id| {
+        cfg.rule_enabled(id)
+    }));
+    tables.add_keys(&keys);
     let (findings, suppressed) = accept(findings, cfg);
     crate::limits::check()?;
     let sessions = crate::lake::read::frame_sessions(tables.get("sessions").unwrap_or(&empty));
@@ -231,6 +236,7 @@ pub fn run_from_parquet(
         suppressed,
         summary,
         event_span: None,
+        keys,
     };
     Ok(Outcome {
         report,
@@ -358,6 +364,18 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         &cfg.policy,
         &|id| cfg.rule_enabled(id),
     ));
+    let keys = detect::keys::build(&detect::keys::KeyContext {
+        inputs: &batch.keys,
+        sessions: &correlated.sessions,
+        assumptions: &batch.assumptions,
+        policy: &cfg.policy,
+        event_span: batch.event_span,
+        now: chrono::Utc::now().timestamp_micros(),
+    });
+    findings.extend(detect::run_keys(&keys, &cfg.policy, &|id| {
+        cfg.rule_enabled(id)
+    }));
+    eval.tables.add_keys(&keys);
     let (findings, suppressed) = accept(findings, cfg);
     timings.mark("detect");
     crate::limits::check()?;
@@ -367,6 +385,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         cfg,
         batch: &mut batch,
         correlated: &correlated,
+        keys: &keys,
         unchecked: eval.unchecked,
         findings: &findings,
         suppressed: suppressed.len(),
@@ -387,6 +406,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         suppressed,
         summary,
         event_span: batch.event_span,
+        keys,
     };
     Ok(Outcome {
         report,

@@ -79,11 +79,48 @@ fn judged(summary: &mut Summary, cfg: &Config, j: Judged<'_>) {
     summary.suppressed = j.suppressed;
 }
 
+/// What the summary says of the static keys: how many, where ages were
+/// measured, and what could not be judged.
+fn key_notes(summary: &mut Summary, keys: &crate::model::keys::KeyReport) {
+    if keys.rows.is_empty() {
+        return;
+    }
+    let n = keys.rows.len();
+    let mut note = format!(
+        "{n} long-term access {} seen",
+        if n == 1 { "key" } else { "keys" }
+    );
+    if let Some(r) = &keys.reference {
+        note.push_str(&format!(
+            "; ages measured at {} ({})",
+            crate::model::time::format_time(r.at),
+            r.basis
+        ));
+    }
+    summary.notes.push(note);
+    if !keys.iam_records {
+        summary.unchecked.push(Unchecked {
+            rule: "static-key-unused".into(),
+            reason: "no credential report or list-access-keys output was given: the trail alone cannot prove a key unused".into(),
+            sessions: 0,
+            examples: Vec::new(),
+        });
+    }
+    if keys.calls_of_keys_dropped > 0 {
+        summary.notes.push(format!(
+            "{} calls of long-term keys past the first {} keys were counted, not summarised",
+            keys.calls_of_keys_dropped,
+            crate::model::keys::MAX_KEYS
+        ));
+    }
+}
+
 /// What a run over logs gives the summary.
 pub(super) struct Run<'a> {
     pub cfg: &'a Config,
     pub batch: &'a mut Batch,
     pub correlated: &'a Correlated,
+    pub keys: &'a crate::model::keys::KeyReport,
     pub unchecked: Vec<Unchecked>,
     pub findings: &'a [Finding],
     pub suppressed: usize,
@@ -97,6 +134,7 @@ pub(super) fn of_run(run: Run<'_>) -> Summary {
         cfg,
         batch,
         correlated,
+        keys,
         unchecked,
         findings,
         suppressed,
@@ -148,6 +186,7 @@ pub(super) fn of_run(run: Run<'_>) -> Summary {
             correlated.duplicate_issued_keys
         ));
     }
+    key_notes(&mut summary, keys);
     summary.notes.extend(batch.notes.iter().cloned());
     summary.trail_gaps = crate::ingest::gaps::find(files.iter().map(String::as_str));
     summary

@@ -6,6 +6,7 @@
 //! Imports `model`, `error` and `text`.
 
 pub mod glob;
+pub mod keys;
 pub mod learn;
 pub mod net;
 pub mod sensitive;
@@ -67,6 +68,10 @@ pub struct Settings {
     pub baseline_days: i64,
     /// Days without exchanges after which a role counts as dormant.
     pub dormant_days: i64,
+    /// Days without use after which an active static key is unused.
+    pub static_key_unused_days: i64,
+    /// Seconds after creation or rotation past which a static key is old.
+    pub static_key_max_age: i64,
 }
 
 impl Default for Settings {
@@ -80,6 +85,8 @@ impl Default for Settings {
             default_branches: vec!["refs/heads/main".into(), "refs/heads/master".into()],
             baseline_days: 14,
             dormant_days: 30,
+            static_key_unused_days: 30,
+            static_key_max_age: 90 * 86_400,
         }
     }
 }
@@ -123,6 +130,10 @@ pub struct Policy {
     pub gcp_providers: Vec<(Glob, String)>,
     /// Accepted findings: the policy's `[[suppress]]` and `--suppressions`.
     pub suppressions: Vec<suppress::Suppression>,
+    /// `[ci]`: what marks a static key's call as CI's.
+    pub ci: keys::CiPolicy,
+    /// `[[static_key]]`: IAM users known to be CI's.
+    pub static_keys: Vec<keys::StaticKeyRule>,
 }
 
 fn globs(patterns: &[&str]) -> Vec<Glob> {
@@ -145,6 +156,8 @@ impl Default for Policy {
             sensitive_actions: sensitive::catalogue(&[], &[]),
             gcp_providers: Vec::new(),
             suppressions: Vec::new(),
+            ci: keys::CiPolicy::default(),
+            static_keys: Vec::new(),
         }
     }
 }
@@ -172,6 +185,9 @@ struct PolicyFile {
     gcp_providers: Vec<GcpProviderFile>,
     #[serde(default, rename = "suppress")]
     suppress: Vec<Spanned<suppress::SuppressFile>>,
+    ci: Option<keys::CiFile>,
+    #[serde(default, rename = "static_key")]
+    static_keys: Vec<keys::StaticKeyFile>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +207,8 @@ struct SettingsFile {
     default_branches: Option<Vec<String>>,
     baseline_days: Option<Spanned<i64>>,
     dormant_days: Option<Spanned<i64>>,
+    static_key_unused_days: Option<Spanned<i64>>,
+    static_key_max_age: Option<Spanned<DurationValue>>,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +396,16 @@ impl Policy {
             if let Some(v) = &s.clock_skew {
                 policy.settings.clock_skew = duration(v)?;
             }
+            if let Some(v) = &s.static_key_max_age {
+                let age = duration(v)?;
+                if age < 86_400 {
+                    return Err(invalid(
+                        v.span(),
+                        "static_key_max_age must be at least a day (e.g. 90d)".into(),
+                    ));
+                }
+                policy.settings.static_key_max_age = age;
+            }
             for (value, target, name) in [
                 (
                     &s.baseline_days,
@@ -388,6 +416,11 @@ impl Policy {
                     &s.dormant_days,
                     &mut policy.settings.dormant_days,
                     "dormant_days",
+                ),
+                (
+                    &s.static_key_unused_days,
+                    &mut policy.settings.static_key_unused_days,
+                    "static_key_unused_days",
                 ),
             ] {
                 if let Some(v) = value {
@@ -494,6 +527,14 @@ impl Policy {
             policy.sensitive_actions = sensitive::catalogue(&parse(&s.add)?, &parse(&s.remove)?);
         }
         policy.suppressions = suppress::compile(path, text, &file.suppress)?;
+        if let Some(ci) = &file.ci {
+            policy.ci = keys::compile_ci(ci).map_err(|(span, reason)| invalid(span, reason))?;
+        }
+        for k in &file.static_keys {
+            policy
+                .static_keys
+                .push(keys::compile_static_key(k).map_err(|(span, reason)| invalid(span, reason))?);
+        }
         Ok(policy)
     }
 

@@ -14,7 +14,7 @@
 use maud::{html, Markup, PreEscaped, Render};
 
 use super::charts::{self, Series};
-use super::{Bucket, Document, ReportFinding, RoleSection, Timeline};
+use super::{Bucket, Document, KeyEntry, ReportFinding, RoleSection, StaticKeys, Timeline};
 use crate::model::history::Status;
 use crate::model::time::{format_time, Micros};
 use crate::model::Severity;
@@ -228,6 +228,68 @@ fn value_list(role: &RoleSection, kind: &str, label: &str, values: &[String]) ->
     }
 }
 
+fn key_table(title: &str, what: &str, keys: &[KeyEntry]) -> Markup {
+    html! {
+        @if !keys.is_empty() {
+            h3 { (title) " (" (keys.len()) ")" }
+            p.muted { (what) }
+            table {
+                thead { tr {
+                    th { "Key" } th { "User" } th { "Account" } th { "Last used" } th { "Calls" }
+                    th { "Idle days" } th { "Age days" } th { "Links to CI" }
+                } }
+                tbody {
+                    "\n"
+                    @for k in keys {
+                        tr {
+                            td.mono { (Text(&k.key)) }
+                            td { (opt(&k.user)) }
+                            td.mono { (opt(&k.account)) }
+                            td.mono { (short_time(k.last_used)) }
+                            td { (k.calls) }
+                            td { @if let Some(d) = k.idle_days { (d) } }
+                            td { @if let Some(d) = k.age_days { (d) } }
+                            td {
+                                @if let Some(t) = &k.trend { span.badge.new { (t) } " " }
+                                @for l in &k.ci_links {
+                                    div { (Text(l)) }
+                                }
+                                @if !k.federating_repositories.is_empty() {
+                                    div { "also federates: " (Text(&k.federating_repositories.join(", "))) }
+                                }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn static_keys_section(k: &StaticKeys) -> Markup {
+    html! {
+        section #static-keys {
+            h2 { "Static keys (" (k.total) ")" }
+            p.meta {
+                (k.in_ci.len()) " still used from CI · " (k.to_revoke.len()) " to revoke · "
+                (k.to_rotate.len()) " past the rotation age · " (k.others) " others"
+                @if let Some(at) = k.measured_at {
+                    " · ages measured at " (short_time(Some(at)))
+                    @if let Some(b) = &k.measured_basis { " (" (b) ")" }
+                }
+            }
+            @if !k.iam_records {
+                p.muted { "No credential report or key list was given: unused keys were not judged." }
+            }
+            (key_table("Still used from CI", "Move the job to its federated role, remove the key from the CI secrets, then deactivate it.", &k.in_ci))
+            (key_table("To revoke", "Active and unused: deactivate, wait a cycle, delete.", &k.to_revoke))
+            (key_table("Past the rotation age", "Active, not seen in CI: rotate, or replace with a role.", &k.to_rotate))
+            (key_table("Stopped since the previous run", "Used from CI in the previous run, not in this one.", &k.stopped))
+        }
+    }
+}
+
 fn chart(svg: String) -> PreEscaped<String> {
     PreEscaped(svg)
 }
@@ -402,6 +464,10 @@ pub fn render(doc: &Document) -> String {
             }
         }
         "\n"
+        @if doc.static_keys.total > 0 || !doc.static_keys.stopped.is_empty() {
+            (static_keys_section(&doc.static_keys))
+            "\n"
+        }
         @if let Some(t) = &doc.trends {
             section #trends {
                 h2 { "Trends across runs" }

@@ -296,6 +296,68 @@ pub fn render(doc: &Document) -> String {
         let _ = writeln!(out);
     }
 
+    let k = &doc.static_keys;
+    if k.total > 0 || !k.stopped.is_empty() {
+        let _ = writeln!(out, "## Static keys ({})\n", k.total);
+        let mut line = format!(
+            "{} still used from CI · {} to revoke · {} past the rotation age · {} others",
+            k.in_ci.len(),
+            k.to_revoke.len(),
+            k.to_rotate.len(),
+            k.others
+        );
+        if let Some(at) = k.measured_at {
+            line.push_str(&format!(
+                " · ages measured at {} ({})",
+                format_time(at),
+                opt(&k.measured_basis)
+            ));
+        }
+        let _ = writeln!(out, "{line}\n");
+        if !k.iam_records {
+            let _ = writeln!(
+                out,
+                "No credential report or key list was given: unused keys were not judged.\n"
+            );
+        }
+        for (title, keys) in [
+            ("Still used from CI", &k.in_ci),
+            ("To revoke", &k.to_revoke),
+            ("Past the rotation age", &k.to_rotate),
+            ("Stopped since the previous run", &k.stopped),
+        ] {
+            if keys.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "### {title} ({})\n", keys.len());
+            let mut t = Table::new(&[
+                ("key", Align::Left),
+                ("user", Align::Left),
+                ("account", Align::Left),
+                ("last used", Align::Left),
+                ("calls", Align::Right),
+                ("idle days", Align::Right),
+                ("age days", Align::Right),
+                ("links to CI", Align::Left),
+            ]);
+            for e in keys.iter() {
+                let mut links: Vec<String> = e.trend.iter().map(|t| md(t)).collect();
+                links.extend(e.ci_links.iter().map(|l| md(l)));
+                t.row([
+                    md(&e.key),
+                    opt(&e.user),
+                    opt(&e.account),
+                    time(e.last_used),
+                    e.calls.to_string(),
+                    e.idle_days.map(|d| d.to_string()).unwrap_or_default(),
+                    e.age_days.map(|d| d.to_string()).unwrap_or_default(),
+                    links.join("; "),
+                ]);
+            }
+            let _ = writeln!(out, "{}", t.finish());
+        }
+    }
+
     if let Some(t) = &doc.trends {
         let _ = writeln!(out, "## Trends across runs\n");
         let mut runs = Table::new(&[

@@ -213,6 +213,127 @@ pub struct RoleSection {
     pub timeline: Timeline,
 }
 
+/// One long-term key as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyEntry {
+    /// The access key id, or `USER (key N)` when only the credential report
+    /// names it.
+    pub key: String,
+    pub user: Option<String>,
+    pub account: Option<String>,
+    /// [`Verdict::id`](crate::model::keys::Verdict::id).
+    pub verdict: String,
+    #[serde(serialize_with = "ser_opt_micros")]
+    pub last_used: Option<Micros>,
+    pub calls: u64,
+    /// The links to CI, strongest first, each `kind: evidence`.
+    pub ci_links: Vec<String>,
+    /// Repositories that federate from the same runners.
+    pub federating_repositories: Vec<String>,
+    pub idle_days: Option<i64>,
+    pub age_days: Option<i64>,
+    /// With `--state`: `new in CI` or `still in CI` against the previous run.
+    pub trend: Option<String>,
+}
+
+/// The static-key half of the migration: which keys CI still uses, which
+/// can be revoked, and (with `--state`) which stopped being used from CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaticKeys {
+    pub total: usize,
+    /// Where ages were measured, and why there.
+    #[serde(serialize_with = "ser_opt_micros")]
+    pub measured_at: Option<Micros>,
+    pub measured_basis: Option<String>,
+    /// A credential report or key list was given ("unused" was judged).
+    pub iam_records: bool,
+    /// Used from CI (or after the migration): these block it.
+    pub in_ci: Vec<KeyEntry>,
+    /// Active and unused: revoke.
+    pub to_revoke: Vec<KeyEntry>,
+    /// Active and past the rotation age, not in CI.
+    pub to_rotate: Vec<KeyEntry>,
+    /// Seen only from ordinary places, declared, or deactivated.
+    pub others: usize,
+    /// With `--state`: keys the previous run saw used from CI that this run
+    /// does not.
+    pub stopped: Vec<KeyEntry>,
+}
+
+fn key_entry(k: &crate::model::keys::KeyRow, trend: Option<String>) -> KeyEntry {
+    KeyEntry {
+        key: k.key.clone(),
+        user: k.user.clone(),
+        account: k.account.clone(),
+        verdict: k.verdict.id().to_string(),
+        last_used: k.last_used(),
+        calls: k.calls,
+        ci_links: k
+            .links
+            .iter()
+            .map(|l| format!("{}: {}", l.kind.as_str(), l.detail))
+            .collect(),
+        federating_repositories: k.federating_repositories.clone(),
+        idle_days: k.idle_days,
+        age_days: k.age_days,
+        trend,
+    }
+}
+
+fn static_keys(r: &Report, memory: Option<&Memory<'_>>) -> StaticKeys {
+    use crate::model::keys::Verdict;
+    let keys = &r.keys;
+    let previous = memory
+        .filter(|m| m.history.previous().is_some())
+        .map(|m| &m.history.previous_keys);
+    let was_in_ci = |key: &str| previous.map(|p| p.iter().any(|k| k.key == key && k.in_ci));
+    let mut out = StaticKeys {
+        total: keys.rows.len(),
+        measured_at: keys.reference.as_ref().map(|r| r.at),
+        measured_basis: keys.reference.as_ref().map(|r| r.basis.clone()),
+        iam_records: keys.iam_records,
+        in_ci: Vec::new(),
+        to_revoke: Vec::new(),
+        to_rotate: Vec::new(),
+        others: 0,
+        stopped: Vec::new(),
+    };
+    for k in &keys.rows {
+        match k.verdict {
+            v if v.in_ci() => {
+                let trend = was_in_ci(&k.key)
+                    .map(|was| if was { "still in CI" } else { "new in CI" }.to_string());
+                out.in_ci.push(key_entry(k, trend));
+            }
+            Verdict::Unused => out.to_revoke.push(key_entry(k, None)),
+            Verdict::Old => out.to_rotate.push(key_entry(k, None)),
+            _ => out.others += 1,
+        }
+    }
+    if let Some(previous) = previous {
+        for p in previous.iter().filter(|p| p.in_ci) {
+            let now = keys.rows.iter().find(|k| k.key == p.key);
+            if now.is_some_and(|k| k.verdict.in_ci()) {
+                continue;
+            }
+            out.stopped.push(KeyEntry {
+                key: p.key.clone(),
+                user: p.user.clone(),
+                account: p.account.clone(),
+                verdict: now.map_or("unseen".to_string(), |k| k.verdict.id().to_string()),
+                last_used: now.and_then(|k| k.last_used()).or(p.last_used),
+                calls: now.map_or(0, |k| k.calls),
+                ci_links: Vec::new(),
+                federating_repositories: Vec::new(),
+                idle_days: now.and_then(|k| k.idle_days),
+                age_days: now.and_then(|k| k.age_days),
+                trend: Some("stopped".into()),
+            });
+        }
+    }
+    out
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Document {
@@ -229,6 +350,7 @@ pub struct Document {
     pub resolved: Vec<ResolvedFinding>,
     pub timeline: Timeline,
     pub roles: Vec<RoleSection>,
+    pub static_keys: StaticKeys,
     pub trends: Option<Trends>,
     pub unchecked: Vec<Unchecked>,
     pub notes: Vec<String>,
@@ -521,6 +643,7 @@ impl Document {
             resolved,
             timeline,
             roles,
+            static_keys: static_keys(r, cx.memory.as_ref()),
             trends: cx.memory.as_ref().map(|m| m.trends.clone()),
             unchecked: sm.unchecked.clone(),
             notes: sm.notes.clone(),

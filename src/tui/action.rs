@@ -13,6 +13,7 @@ pub enum Tab {
     Roles,
     Timeline,
     Summary,
+    Keys,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -43,6 +43,7 @@ impl Screen {
             Screen::Table(TableKind::Findings) => "Findings".into(),
             Screen::Table(TableKind::Sessions) => "Sessions".into(),
             Screen::Table(TableKind::Roles) => "Roles".into(),
+            Screen::Table(TableKind::Keys) => "Keys".into(),
             Screen::Timeline => "Timeline".into(),
             Screen::Detail { title, .. } | Screen::Raw { title, .. } => title.clone(),
         }
@@ -66,7 +67,7 @@ pub enum Effect {
     /// Read event `index`'s original record and answer with
     /// [`Action::RawLoaded`].
     LoadRaw {
-        index: usize,
+        at: super::detail::RawAt,
         title: String,
     },
     /// Write `contents` to a new file whose name starts with `stem`.
@@ -102,6 +103,7 @@ pub struct App {
     pub findings: TableView,
     pub sessions: TableView,
     pub roles: TableView,
+    pub keys: TableView,
     pub timeline_zoom: usize,
     pub timeline_group: GroupBy,
     pub timeline_cursor: usize,
@@ -138,6 +140,7 @@ impl App {
             findings: TableView::default(),
             sessions: TableView::default(),
             roles: TableView::default(),
+            keys: TableView::default(),
             timeline_zoom: 3,
             timeline_group: GroupBy::Tier,
             timeline_cursor: 0,
@@ -175,6 +178,7 @@ impl App {
             TableKind::Findings => &self.findings,
             TableKind::Sessions => &self.sessions,
             TableKind::Roles => &self.roles,
+            TableKind::Keys => &self.keys,
         }
     }
 
@@ -183,6 +187,7 @@ impl App {
             TableKind::Findings => &mut self.findings,
             TableKind::Sessions => &mut self.sessions,
             TableKind::Roles => &mut self.roles,
+            TableKind::Keys => &mut self.keys,
         }
     }
 
@@ -201,6 +206,7 @@ impl App {
             TableKind::Findings => &mut self.findings,
             TableKind::Sessions => &mut self.sessions,
             TableKind::Roles => &mut self.roles,
+            TableKind::Keys => &mut self.keys,
         };
         view.refresh(src.as_ref(), data.ranks_of(kind));
         view.scroll_into_view(height);
@@ -266,7 +272,7 @@ impl App {
             Action::Resize(w, h) => {
                 self.width = w;
                 self.height = h;
-                for k in [TableKind::Findings, TableKind::Sessions, TableKind::Roles] {
+                for k in TableKind::ALL {
                     let rows = table_rows(h);
                     self.table_mut(k).scroll_into_view(rows);
                 }
@@ -278,7 +284,7 @@ impl App {
                 self.findings.sort = 0;
                 self.sessions.sort = 0;
                 self.roles.sort = 2;
-                for k in [TableKind::Findings, TableKind::Sessions, TableKind::Roles] {
+                for k in TableKind::ALL {
                     self.refresh(k);
                 }
                 if self.stack.first().is_some_and(Screen::is_summary) {
@@ -302,6 +308,7 @@ impl App {
                     Tab::Roles => Screen::Table(TableKind::Roles),
                     Tab::Timeline => Screen::Timeline,
                     Tab::Summary => self.summary_screen(),
+                    Tab::Keys => Screen::Table(TableKind::Keys),
                 });
             }
             Action::NextTab => {
@@ -310,6 +317,7 @@ impl App {
                     Some(Screen::Table(TableKind::Sessions)) => Tab::Roles,
                     Some(Screen::Table(TableKind::Roles)) => Tab::Timeline,
                     Some(Screen::Timeline) => Tab::Summary,
+                    Some(s) if s.is_summary() => Tab::Keys,
                     _ => Tab::Findings,
                 };
                 return self.update(Action::Show(next));
@@ -528,6 +536,18 @@ impl App {
                 self.refresh(TableKind::Sessions);
                 self.stack.push(Screen::Table(TableKind::Sessions));
             }
+            Screen::Table(TableKind::Keys) => {
+                // The key's latest calls and the sessions it shares a runner with.
+                let ki = self.keys.selected_row()?;
+                let lines = detail::key(data, ki, self.width as usize);
+                let title = format!("Key {}", data.keys[ki].key);
+                self.stack.push(Screen::Detail {
+                    title,
+                    lines,
+                    cursor: 0,
+                    offset: 0,
+                });
+            }
             Screen::Timeline => {
                 // The bucket's sessions.
                 let (_, buckets) =
@@ -538,6 +558,26 @@ impl App {
                 self.refresh(TableKind::Sessions);
                 self.stack.push(Screen::Table(TableKind::Sessions));
             }
+            Screen::Detail {
+                title,
+                lines,
+                cursor,
+                ..
+            } if title.starts_with("Key ") => {
+                // A same-runner session line opens the session.
+                let session = match lines.get(cursor).and_then(|l| l.event) {
+                    Some(detail::RawAt::Event(i)) => data
+                        .report
+                        .sessions
+                        .iter()
+                        .position(|s| data.report.assumptions[s.assumption].event_index == i),
+                    _ => None,
+                };
+                match session {
+                    Some(si) => self.open_session(si),
+                    None => return self.raw(),
+                }
+            }
             Screen::Detail { .. } => return self.raw(),
             Screen::Raw { .. } => {}
         }
@@ -547,7 +587,8 @@ impl App {
 
     fn raw(&mut self) -> Option<Effect> {
         let data = self.data.as_ref()?;
-        let index = match self.screen() {
+        use super::detail::RawAt;
+        let at = match self.screen() {
             Screen::Detail { lines, cursor, .. } => {
                 lines.get(*cursor).and_then(|l| l.event).or_else(|| {
                     // From anywhere in a detail, the exchange.
@@ -556,19 +597,24 @@ impl App {
             }
             Screen::Table(TableKind::Sessions) => {
                 let s = &data.report.sessions[self.sessions.selected_row()?];
-                data.report.assumptions[s.assumption].event_index
+                RawAt::Event(data.report.assumptions[s.assumption].event_index)
             }
             Screen::Table(TableKind::Findings) => {
                 let si = data.findings[self.findings.selected_row()?].session?;
-                data.report.assumptions[data.report.sessions[si].assumption].event_index
+                RawAt::Event(
+                    data.report.assumptions[data.report.sessions[si].assumption].event_index,
+                )
             }
             _ => return None,
         };
-        let id = data.report.events.event_id_of(index).unwrap_or("event");
-        Some(Effect::LoadRaw {
-            index,
-            title: format!("Raw {}", super::data::safe(id)),
-        })
+        let title = match at {
+            RawAt::Event(index) => {
+                let id = data.report.events.event_id_of(index).unwrap_or("event");
+                format!("Raw {}", super::data::safe(id))
+            }
+            RawAt::Record { record, .. } => format!("Raw record {}", record + 1),
+        };
+        Some(Effect::LoadRaw { at, title })
     }
 
     fn start_search(&mut self, term: String) {

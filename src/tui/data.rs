@@ -113,9 +113,101 @@ pub struct Data {
     pub exchanges: Vec<ExchangePoint>,
     /// Session index of each finding's session, by finding index.
     pub findings_by_session: HashMap<usize, Vec<usize>>,
-    /// Sort ranks of the findings, sessions and roles tables (in
+    /// One row per long-term key, index for index with `report.keys.rows`.
+    pub keys: Vec<KeyViewRow>,
+    /// Sort ranks of the findings, sessions, roles and keys tables (in
     /// [`TableKind`] order); see [`super::table::ranks`].
-    pub ranks: [Vec<Vec<u32>>; 3],
+    pub ranks: [Vec<Vec<u32>>; 4],
+}
+
+/// One long-term key, ready to show.
+#[derive(Debug, Clone)]
+pub struct KeyViewRow {
+    pub verdict: crate::model::keys::Verdict,
+    pub user: String,
+    pub key: String,
+    pub account: String,
+    pub active: String,
+    pub last_used: Option<Micros>,
+    pub calls: u64,
+    pub addresses: usize,
+    pub links: String,
+    pub idle_days: Option<i64>,
+    pub age_days: Option<i64>,
+    /// The most severe finding about this key.
+    pub worst: Option<Severity>,
+    /// Same-runner federated sessions, as indices into `Data::sessions`.
+    pub shared_sessions: Vec<usize>,
+    pub haystack: String,
+}
+
+fn key_rows(report: &Report, key_index: &HashMap<&str, usize>) -> Vec<KeyViewRow> {
+    use crate::model::keys::LinkKind;
+    let mut worst: HashMap<&str, Severity> = HashMap::new();
+    for f in &report.findings {
+        if let Some(id) = f.evidence.get("access_key_id").and_then(|v| v.as_str()) {
+            let w = worst.entry(id).or_insert(f.severity);
+            *w = (*w).max(f.severity);
+        }
+    }
+    report
+        .keys
+        .rows
+        .iter()
+        .map(|k| {
+            let id = k.key_id.as_deref().unwrap_or(&k.key);
+            let mut kinds: Vec<&str> = k.links.iter().map(|l| l.kind.as_str()).collect();
+            kinds.dedup();
+            let row = KeyViewRow {
+                verdict: k.verdict,
+                user: opt(k.user.as_deref()),
+                key: safe(&k.key),
+                account: opt(k.account.as_deref()),
+                active: match k.active {
+                    Some(true) => "active".into(),
+                    Some(false) => "inactive".into(),
+                    None => String::new(),
+                },
+                last_used: k.last_used(),
+                calls: k.calls,
+                addresses: k.addresses.len(),
+                links: kinds.join(", "),
+                idle_days: k.idle_days,
+                age_days: k.age_days,
+                worst: worst.get(id).copied(),
+                shared_sessions: k
+                    .links
+                    .iter()
+                    .filter(|l| l.kind == LinkKind::SameRunner)
+                    .filter_map(|l| l.session_key.as_deref())
+                    .filter_map(|s| key_index.get(s).copied())
+                    .collect(),
+                haystack: String::new(),
+            };
+            KeyViewRow {
+                haystack: [
+                    row.user.as_str(),
+                    row.key.as_str(),
+                    row.account.as_str(),
+                    k.verdict.as_str(),
+                    row.links.as_str(),
+                    &k.addresses
+                        .iter()
+                        .map(|(a, _)| safe(a))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    &k.federating_repositories
+                        .iter()
+                        .map(|r| safe(r))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ]
+                .join(" ")
+                .to_lowercase(),
+                ..row
+            }
+        })
+        .collect()
 }
 
 fn column_str(df: Option<&DataFrame>, name: &str) -> Vec<Option<String>> {
@@ -319,6 +411,8 @@ impl Data {
             })
             .collect();
         exchanges.sort_by_key(|e| e.time);
+        let keys = key_rows(&report, &key_index);
+        drop(key_index);
         let mut data = Data {
             report,
             findings,
@@ -326,6 +420,7 @@ impl Data {
             roles,
             exchanges,
             findings_by_session,
+            keys,
             ranks: Default::default(),
         };
         let ranks =

@@ -25,12 +25,33 @@ pub enum Tone {
     AfterRun,
 }
 
+/// The original record a line shows, for the raw view: an event of the
+/// store, or a record read but not kept (a long-term key's call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawAt {
+    Event(usize),
+    Record { file: u32, record: u32, line: u32 },
+}
+
+impl RawAt {
+    /// Where the record is: input file name, record and line numbers.
+    pub fn locate<'a>(&self, report: &'a crate::model::Report) -> (&'a str, u32, u32) {
+        match *self {
+            RawAt::Event(i) => {
+                let ev = &report.events;
+                (report.file_name(ev.file[i]), ev.record[i], ev.line[i])
+            }
+            RawAt::Record { file, record, line } => (report.file_name(file), record, line),
+        }
+    }
+}
+
 /// One line of the detail view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub parts: Vec<(String, Tone)>,
-    /// The event this line shows, for the raw view.
-    pub event: Option<usize>,
+    /// The record this line shows, for the raw view.
+    pub event: Option<RawAt>,
 }
 
 impl Line {
@@ -222,7 +243,7 @@ fn call_line(
             ),
             (error, Tone::Severity(Severity::Medium)),
         ],
-        event: Some(i),
+        event: Some(RawAt::Event(i)),
     }
 }
 
@@ -349,7 +370,7 @@ pub fn session(data: &Data, si: usize, width: usize) -> Vec<Line> {
             (short_time(a.time), Tone::Normal),
             ("   (r: raw event)".into(), Tone::Muted),
         ],
-        event: Some(a.event_index),
+        event: Some(RawAt::Event(a.event_index)),
     });
     kv(
         &mut out,
@@ -514,6 +535,176 @@ pub fn finding(data: &Data, fi: usize, width: usize) -> Vec<Line> {
     rows.sort_by_key(|&i| ev.time_order(i));
     for i in rows {
         out.push(call_line(ev, i, None, true, false, width));
+    }
+    out
+}
+
+/// One long-term key: what IAM and the trail say of it, the findings about
+/// it, its links to CI, the federated sessions it shared a runner with
+/// (Enter opens one), and its latest calls (Enter: the raw record).
+pub fn key(data: &Data, ki: usize, width: usize) -> Vec<Line> {
+    let k = &data.report.keys.rows[ki];
+    let row = &data.keys[ki];
+    let o = |v: Option<&str>| v.map(safe).unwrap_or_default();
+    let mut out = vec![Line::text(format!("Key {}", row.key), Tone::Heading)];
+    kv(&mut out, width, "user", o(k.user.as_deref()));
+    kv(&mut out, width, "user ARN", o(k.user_arn.as_deref()));
+    kv(&mut out, width, "account", o(k.account.as_deref()));
+    kv(&mut out, width, "verdict", k.verdict.as_str());
+    let status = match k.active {
+        Some(true) => "active",
+        Some(false) => "inactive",
+        None => "unknown (no credential report or key list)",
+    };
+    kv(&mut out, width, "status", status);
+    if k.created.is_some() {
+        kv(
+            &mut out,
+            width,
+            "created / rotated",
+            format!(
+                "{} ({} days old)",
+                short_time(k.created),
+                k.age_days.unwrap_or_default()
+            ),
+        );
+    }
+    kv(
+        &mut out,
+        width,
+        "last used (trail)",
+        short_time(k.last_used_in_trail),
+    );
+    let iam_use = match (k.last_used_per_iam, k.never_used) {
+        (Some(_), _) => format!(
+            "{} {} {}",
+            short_time(k.last_used_per_iam),
+            o(k.last_used_service.as_deref()),
+            o(k.last_used_region.as_deref())
+        ),
+        (None, true) => "never".into(),
+        (None, false) => String::new(),
+    };
+    kv(&mut out, width, "last used (IAM)", iam_use);
+    kv(
+        &mut out,
+        width,
+        "calls",
+        format!("{} ({} failed)", k.calls, k.errors),
+    );
+    if !k.record_sources.is_empty() {
+        let sources: Vec<&str> = k.record_sources.iter().map(|s| s.as_str()).collect();
+        let mut text = sources.join(", ");
+        if let Some(how) = &k.report_match {
+            text.push_str(&format!("; report row matched by {how}"));
+        }
+        kv(&mut out, width, "IAM records", text);
+    }
+    if let Some(repo) = &k.declared_repository {
+        kv(&mut out, width, "declared for", safe(repo));
+    }
+    if let Some(role) = &k.replaced_by {
+        kv(&mut out, width, "replaced by", safe(role));
+    }
+    if k.migrated.is_some() {
+        kv(&mut out, width, "migrated", short_time(k.migrated));
+    }
+    out.push(Line::text("", Tone::Normal));
+    let id = k.key_id.as_deref().unwrap_or(&k.key);
+    let findings: Vec<&Finding> = data
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.evidence.get("access_key_id").and_then(|v| v.as_str()) == Some(id))
+        .collect();
+    finding_lines(&mut out, &findings, width);
+    out.push(Line::text("", Tone::Normal));
+    out.push(Line::text(
+        format!("Links to CI ({})", k.links.len()),
+        Tone::Heading,
+    ));
+    if k.links.is_empty() {
+        out.push(Line::text("  none seen", Tone::Muted));
+    }
+    for l in &k.links {
+        kv(&mut out, width, l.kind.as_str(), safe(&l.detail));
+    }
+    out.push(Line::text("", Tone::Normal));
+    out.push(Line::text(
+        format!(
+            "Federated sessions on the same runner ({}; Enter opens one)",
+            row.shared_sessions.len()
+        ),
+        Tone::Heading,
+    ));
+    for &si in &row.shared_sessions {
+        let s = &data.sessions[si];
+        let a = &data.report.assumptions[data.report.sessions[si].assumption];
+        out.push(Line {
+            parts: vec![
+                ("  ".into(), Tone::Normal),
+                (format!("{:<19}  ", short_time(s.time)), Tone::Normal),
+                (format!("{}  ", fit(&s.role, 30)), Tone::Normal),
+                (format!("{}  ", fit(&s.repository, 30)), Tone::Normal),
+                (format!("run {}", s.run_id), Tone::Muted),
+            ],
+            event: Some(RawAt::Event(a.event_index)),
+        });
+    }
+    out.push(Line::text("", Tone::Normal));
+    out.push(Line::text(
+        format!(
+            "Latest calls ({} of {}; Enter: the raw record)",
+            k.recent.len(),
+            k.calls
+        ),
+        Tone::Heading,
+    ));
+    let (_, action_w) = call_columns(width);
+    for c in &k.recent {
+        let tone = if c.failed {
+            Tone::Foreign
+        } else {
+            Tone::Normal
+        };
+        out.push(Line {
+            parts: vec![
+                ("    ".into(), Tone::Normal),
+                (format!("{:<19}  ", short_time(Some(c.time))), tone),
+                (format!("{} ", fit(&safe(&c.action), action_w + 8)), tone),
+                (format!("{}  ", fit(&safe(&c.source_ip), 15)), tone),
+                (
+                    fit(&safe(&c.user_agent), width.saturating_sub(action_w + 52)),
+                    Tone::Muted,
+                ),
+            ],
+            event: Some(RawAt::Record {
+                file: c.file,
+                record: c.record,
+                line: c.line,
+            }),
+        });
+    }
+    for (title, list) in [
+        ("Addresses", &k.addresses),
+        ("User agents", &k.user_agents),
+        ("Actions", &k.actions),
+    ] {
+        out.push(Line::text("", Tone::Normal));
+        out.push(Line::text(
+            format!(
+                "{title} ({}{})",
+                list.len(),
+                if k.truncated { "+" } else { "" }
+            ),
+            Tone::Heading,
+        ));
+        for (name, n) in list.iter().take(20) {
+            out.push(Line::text(
+                format!("  {n:>7}  {}", safe(name)),
+                Tone::Normal,
+            ));
+        }
     }
     out
 }

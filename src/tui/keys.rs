@@ -11,15 +11,15 @@ use super::app::Mode;
 /// The key map, for the help overlay and the README.
 pub const HELP: &[(&str, &str)] = &[
     (
-        "1 2 3 4 5  Tab",
-        "findings, sessions, roles, timeline, summary",
+        "1 2 3 4 5 6  Tab",
+        "findings, sessions, roles, timeline, summary, keys",
     ),
     ("↑ ↓  j k", "move"),
     ("PgUp PgDn  Ctrl-b Ctrl-f", "page"),
     ("Home End  g G", "first, last"),
     (
         "Enter",
-        "open: a session, a role's or a bucket's sessions, the raw event",
+        "open: a session, a role's or a bucket's sessions, a key, the raw event",
     ),
     ("Esc  Backspace", "back"),
     ("/", "search; Enter jumps to the first match"),
@@ -105,6 +105,7 @@ fn key_action(key: &KeyEvent, mode: &Mode) -> Option<Action> {
         KeyCode::Char('3') => Action::Show(Tab::Roles),
         KeyCode::Char('4') => Action::Show(Tab::Timeline),
         KeyCode::Char('5') => Action::Show(Tab::Summary),
+        KeyCode::Char('6') => Action::Show(Tab::Keys),
         KeyCode::Tab => Action::NextTab,
         KeyCode::Char('/') => Action::StartSearch,
         KeyCode::Char('n') => Action::NextMatch,

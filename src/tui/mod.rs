@@ -190,7 +190,7 @@ pub fn colour_allowed() -> bool {
 /// progress and results; `raw` reads an event's original record.
 pub fn run(
     actions: Receiver<Action>,
-    raw: &dyn Fn(&Data, usize) -> Result<String, String>,
+    raw: &dyn Fn(&Data, detail::RawAt) -> Result<String, String>,
 ) -> io::Result<Ending> {
     let watchdog = Watchdog::start()?;
     let mut terminal = ratatui::try_init()?;
@@ -223,9 +223,9 @@ pub fn run(
                     Ending::Quit
                 })
             }
-            Some(Effect::LoadRaw { index, title }) => {
+            Some(Effect::LoadRaw { at, title }) => {
                 let result = match &app.data {
-                    Some(data) => raw(data, index),
+                    Some(data) => raw(data, at),
                     None => Err("still loading".into()),
                 };
                 match result {

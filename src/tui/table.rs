@@ -1,4 +1,4 @@
-//! The three tables (findings, sessions, roles) behind one model: a filter,
+//! The four tables (findings, sessions, roles, keys) behind one model: a filter,
 //! a sort column, and an `order` of row indices that views page through.
 //! Only the visible slice of `order` is ever drawn, so 100,000 rows cost a
 //! sort on filter or sort changes, not on every keystroke.
@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::data::{cmp_time, short_time, Data, FindingRow, RoleRow, SessionRow};
+use super::data::{cmp_time, short_time, Data, FindingRow, KeyViewRow, RoleRow, SessionRow};
 use crate::model::time::{parse_date, parse_timestamp, Micros};
 use crate::model::Severity;
 
@@ -129,6 +129,7 @@ fn contains(field: &str, want: &Option<String>) -> bool {
 pub struct Findings<'a>(pub &'a [FindingRow]);
 pub struct Sessions<'a>(pub &'a [SessionRow]);
 pub struct Roles<'a>(pub &'a [RoleRow]);
+pub struct Keys<'a>(pub &'a [KeyViewRow]);
 
 pub const FINDING_COLUMNS: &[Column] = &[
     col("SEVERITY", 9, 9),
@@ -343,16 +344,96 @@ impl Source for Roles<'_> {
     }
 }
 
+pub const KEY_COLUMNS: &[Column] = &[
+    col("VERDICT", 16, 32),
+    col("USER", 10, 32),
+    col("KEY", 20, 32),
+    col("ACCOUNT", 12, 12),
+    col("STATUS", 8, 8),
+    col("LAST USED", 19, 19),
+    col("CALLS", 6, 8),
+    col("IPS", 4, 4),
+    col("CI LINKS", 8, 40),
+    col("IDLE DAYS", 9, 9),
+    col("AGE DAYS", 8, 8),
+];
+
+fn days(d: Option<i64>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+impl Source for Keys<'_> {
+    fn columns(&self) -> &'static [Column] {
+        KEY_COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn cell(&self, row: usize, col: usize) -> String {
+        let r = &self.0[row];
+        match col {
+            0 => r.verdict.as_str().to_string(),
+            1 => r.user.clone(),
+            2 => r.key.clone(),
+            3 => r.account.clone(),
+            4 => r.active.clone(),
+            5 => short_time(r.last_used),
+            6 => r.calls.to_string(),
+            7 => r.addresses.to_string(),
+            8 => r.links.clone(),
+            9 => days(r.idle_days),
+            _ => days(r.age_days),
+        }
+    }
+    fn compare(&self, a: usize, b: usize, col: usize) -> Ordering {
+        let (x, y) = (&self.0[a], &self.0[b]);
+        match col {
+            // What blocks a migration first, then the latest use.
+            0 => x
+                .verdict
+                .cmp(&y.verdict)
+                .then(cmp_time(y.last_used, x.last_used)),
+            5 => cmp_time(x.last_used, y.last_used),
+            6 => y.calls.cmp(&x.calls),
+            7 => y.addresses.cmp(&x.addresses),
+            9 => y.idle_days.cmp(&x.idle_days),
+            10 => y.age_days.cmp(&x.age_days),
+            _ => self.cell(a, col).cmp(&self.cell(b, col)),
+        }
+        .then(x.key.cmp(&y.key))
+    }
+    fn matches(&self, row: usize, f: &Filter) -> bool {
+        let r = &self.0[row];
+        (!f.has_findings || r.worst.is_some())
+            && (f.severity.is_none() || sev_match(r.worst, f))
+            && contains(&r.account, &f.account)
+            && in_window(r.last_used, f)
+            && text_match(&r.haystack, f)
+    }
+    fn haystack(&self, row: usize) -> &str {
+        &self.0[row].haystack
+    }
+    fn severity(&self, row: usize) -> Option<Severity> {
+        self.0[row].worst
+    }
+}
+
 /// Which table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKind {
     Findings,
     Sessions,
     Roles,
+    Keys,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 3] = [TableKind::Findings, TableKind::Sessions, TableKind::Roles];
+    pub const ALL: [TableKind; 4] = [
+        TableKind::Findings,
+        TableKind::Sessions,
+        TableKind::Roles,
+        TableKind::Keys,
+    ];
 }
 
 /// The rows of one table in `data`.
@@ -361,6 +442,7 @@ pub fn source(data: &Data, kind: TableKind) -> Box<dyn Source + '_> {
         TableKind::Findings => Box::new(Findings(&data.findings)),
         TableKind::Sessions => Box::new(Sessions(&data.sessions)),
         TableKind::Roles => Box::new(Roles(&data.roles)),
+        TableKind::Keys => Box::new(Keys(&data.keys)),
     }
 }
 

@@ -164,16 +164,18 @@ fn active_tab(app: &App) -> usize {
         Some(Screen::Table(TableKind::Sessions)) => 1,
         Some(Screen::Table(TableKind::Roles)) => 2,
         Some(Screen::Timeline) => 3,
+        Some(Screen::Table(TableKind::Keys)) => 5,
         _ => 4,
     }
 }
 
-const TABS: [&str; 5] = [
+const TABS: [&str; 6] = [
     "1 Findings",
     "2 Sessions",
     "3 Roles",
     "4 Timeline",
     "5 Summary",
+    "6 Keys",
 ];
 
 fn width_of(spans: &[Span]) -> usize {

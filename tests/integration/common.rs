@@ -114,6 +114,8 @@ pub struct Scenario {
     pub claims: Vec<Value>,
     pub jobs: Vec<Value>,
     pub policy: Option<String>,
+    /// Other input files, by name: credential reports, key lists, ranges.
+    pub files: Vec<(String, String)>,
     counter: u64,
 }
 
@@ -215,6 +217,38 @@ impl Scenario {
         self
     }
 
+    /// A call made with IAM user `user`'s long-term key, as CloudTrail logs
+    /// it (`IAMUser`, an `AKIA` key id).
+    #[allow(clippy::too_many_arguments)]
+    pub fn user_call(
+        &mut self,
+        user: &str,
+        key: &str,
+        at: i64,
+        ip: &str,
+        agent: &str,
+        service: &str,
+        action: &str,
+    ) -> &mut Self {
+        let id = self.id();
+        self.records.push(json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+                "accountId": ACCOUNT, "accessKeyId": key, "userName": user},
+            "eventTime": ts(T0 + at), "eventSource": format!("{service}.amazonaws.com"), "eventName": action,
+            "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": agent,
+            "requestParameters": null, "responseElements": null,
+            "eventID": id, "readOnly": true, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT
+        }));
+        self
+    }
+
+    /// Adds an input file beside the trail.
+    pub fn file(&mut self, name: &str, text: &str) -> &mut Self {
+        self.files.push((name.to_string(), text.to_string()));
+        self
+    }
+
     /// A failed exchange, shaped as STS logs it (no response, a bare identity).
     pub fn failed_exchange(&mut self, role_arn: &str, sub: &str, at: i64, ip: &str) -> &mut Self {
         let id = self.id();
@@ -257,6 +291,9 @@ impl Scenario {
         if !self.jobs.is_empty() {
             let lines: Vec<String> = self.jobs.iter().map(Value::to_string).collect();
             std::fs::write(dir.join("jobs.ndjson"), lines.join("\n") + "\n").unwrap();
+        }
+        for (name, text) in &self.files {
+            std::fs::write(dir.join(name), text).unwrap();
         }
     }
 

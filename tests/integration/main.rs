@@ -17,6 +17,7 @@ mod queries;
 mod remote;
 mod report;
 mod sources;
+mod static_keys;
 mod trust;
 mod tui;
 mod tui_e2e;

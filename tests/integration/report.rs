@@ -240,7 +240,7 @@ fn a_report_without_state_has_no_statuses_and_matches_the_schema() {
         .unwrap()
         .iter()
         .all(|f| f["status"].is_null()));
-    assert_eq!(doc["summary"]["findings"]["total"], 21);
+    assert_eq!(doc["summary"]["findings"]["total"], 27);
     let schema: Value = serde_json::from_str(rolecall::report::SCHEMA).unwrap();
     assert!(jsonschema::is_valid(&schema, &doc));
 }

@@ -107,14 +107,12 @@ fn filter(app: &mut App, text: &str) {
 
 /// Carries out a raw-event request the way the runner does.
 fn load_raw(app: &mut App, effect: Option<Effect>) {
-    let Some(Effect::LoadRaw { index, title }) = effect else {
+    let Some(Effect::LoadRaw { at, title }) = effect else {
         panic!("expected a raw-event request, got {effect:?}")
     };
     let data = app.data.as_ref().unwrap();
-    let ev = &data.report.events;
-    let file = data.report.file_name(ev.file[index]).to_string();
-    let text = raw_record(&file, ev.record[index], ev.line[index], 1 << 30)
-        .expect("the record is re-read");
+    let (file, record, line) = at.locate(&data.report);
+    let text = raw_record(file, record, line, 1 << 30).expect("the record is re-read");
     app.update(Action::RawLoaded { title, text });
 }
 
@@ -143,6 +141,68 @@ fn roles_view_snapshot() {
     let mut app = sample_app(140, 34);
     app.update(Action::Show(Tab::Roles));
     insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn keys_view_snapshot() {
+    let mut app = sample_app(150, 20);
+    app.update(Action::Show(Tab::Keys));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn a_key_opens_to_its_calls_and_the_sessions_it_shares_a_runner_with() {
+    let mut app = sample_app(150, 80);
+    app.update(Action::Show(Tab::Keys));
+    let data = app.data.as_ref().unwrap();
+    assert_eq!(
+        data.keys[app.keys.selected_row().unwrap()].user,
+        "ci-deployer"
+    );
+    app.update(Action::Enter);
+    let Screen::Detail { title, lines, .. } = app.screen().clone() else {
+        panic!("Enter opens the key")
+    };
+    assert!(title.starts_with("Key AKIA"), "{title}");
+    insta::assert_snapshot!(screen(&app));
+    // Enter on the shared session opens it.
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.plain().contains("run 9125400077")
+                && matches!(l.event, Some(rolecall::tui::detail::RawAt::Event(_)))
+        })
+        .expect("the same-runner session is listed");
+    for _ in 0..at {
+        app.update(Action::Down);
+    }
+    app.update(Action::Enter);
+    assert!(
+        app.screen().title().starts_with("Session ASIA"),
+        "{}",
+        app.screen().title()
+    );
+    app.update(Action::Back);
+    // Enter on a call shows its raw record.
+    let call = lines
+        .iter()
+        .position(|l| {
+            l.plain().contains("s3:PutObject")
+                && matches!(l.event, Some(rolecall::tui::detail::RawAt::Record { .. }))
+        })
+        .expect("the latest calls are listed");
+    app.update(Action::Home);
+    for _ in 0..call {
+        app.update(Action::Down);
+    }
+    let effect = app.update(Action::Enter);
+    load_raw(&mut app, effect);
+    let Screen::Raw { lines, .. } = app.screen() else {
+        panic!("Enter on a call shows its record")
+    };
+    let raw = lines.join("\n");
+    assert!(raw.contains("\"userName\": \"ci-deployer\""), "{raw}");
+    assert!(raw.contains("PutObject"), "{raw}");
 }
 
 #[test]
@@ -699,13 +759,13 @@ fn input_errors_stand_out_and_the_summary_lists_them() {
 fn tab_cycles_through_every_view() {
     let mut app = sample_app(120, 30);
     let mut seen = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..6 {
         seen.push(app.screen().title());
         app.update(Action::NextTab);
     }
     assert_eq!(
         seen,
-        ["Findings", "Sessions", "Roles", "Timeline", "Summary"]
+        ["Findings", "Sessions", "Roles", "Timeline", "Summary", "Keys"]
     );
     assert_eq!(app.screen().title(), "Findings");
 }

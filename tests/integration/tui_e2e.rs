@@ -149,7 +149,7 @@ fn open_search_drill_back_and_quit_in_a_real_terminal() {
     };
 
     t.wait_for(
-        &["critical 5", "21 of 21 rows", "tier-mismatch"],
+        &["critical 5", "27 of 27 rows", "tier-mismatch"],
         "the dashboard opens",
     );
 
@@ -174,7 +174,7 @@ fn open_search_drill_back_and_quit_in_a_real_terminal() {
     );
 
     t.keys(&["Escape"]);
-    t.wait_for(&["Findings   21 of 21 rows"], "Esc goes back");
+    t.wait_for(&["Findings   27 of 27 rows"], "Esc goes back");
 
     t.keys(&["2"]);
     t.wait_for(&["Sessions   69 of 69 rows"], "2 shows the sessions");
@@ -195,7 +195,7 @@ fn sigterm_restores_the_terminal_and_exits_143() {
     let Some(t) = Tmux::start(dir.path(), 100, 30, &dashboard_command(&status)) else {
         return;
     };
-    t.wait_for(&["21 of 21 rows"], "the dashboard opens");
+    t.wait_for(&["27 of 27 rows"], "the dashboard opens");
     let pid = t.program_pid();
     let ok = Command::new("kill")
         .args(["-TERM", &pid])
@@ -210,7 +210,7 @@ fn sigterm_restores_the_terminal_and_exits_143() {
     );
     let after = t.screen();
     assert!(
-        !after.contains("21 of 21 rows"),
+        !after.contains("27 of 27 rows"),
         "the terminal is restored:\n{after}"
     );
 }
@@ -247,7 +247,7 @@ fn the_dashboard_ends_when_its_terminal_is_killed() {
     let Some(t) = Tmux::start(dir.path(), 100, 30, &dashboard_command(&status)) else {
         return;
     };
-    t.wait_for(&["21 of 21 rows"], "the dashboard opens");
+    t.wait_for(&["27 of 27 rows"], "the dashboard opens");
     let pid = t.program_pid();
     assert!(alive(&pid));
     t.tmux(&["kill-session", "-t", "t"]);
@@ -278,7 +278,7 @@ fn the_dashboard_ends_on_a_lost_terminal_even_without_sighup() {
     let Some(t) = Tmux::start(dir.path(), 100, 30, &command) else {
         return;
     };
-    t.wait_for(&["21 of 21 rows"], "the dashboard opens");
+    t.wait_for(&["27 of 27 rows"], "the dashboard opens");
     let pid = t.program_pid();
     t.tmux(&["kill-session", "-t", "t"]);
     assert!(

@@ -122,10 +122,25 @@ pub fn observe(report: &Report, policy: &Policy) -> Observations {
             })
         })
         .collect();
+    let static_keys = report
+        .keys
+        .rows
+        .iter()
+        .map(|k| crate::model::history::KeyObservation {
+            key: k.key.clone(),
+            user: k.user.clone(),
+            account: k.account.clone(),
+            verdict: k.verdict.id().to_string(),
+            in_ci: k.verdict.in_ci(),
+            last_used: k.last_used(),
+            calls: k.calls as i64,
+        })
+        .collect();
     Observations {
         role_values: role_values.into_values().collect(),
         workflow_actions: actions.into_values().collect(),
         exchanges,
+        static_keys,
     }
 }
 

@@ -7,7 +7,7 @@
 use rusqlite::{params, Transaction};
 
 use super::StateError;
-use crate::model::history::{History, PriorFinding, PriorRun};
+use crate::model::history::{History, KeyObservation, PriorFinding, PriorRun};
 use crate::model::time::Micros;
 
 fn err(path: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -168,6 +168,27 @@ pub fn load(
                     role: r.get(5)?,
                     subject: r.get(6)?,
                     time: r.get(7)?,
+                })
+            })
+            .map_err(&e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&e)?;
+        let mut stmt = tx
+            .prepare(
+                "SELECT key, user, account, verdict, in_ci, last_used, calls
+                 FROM static_keys WHERE run_id = ?1 ORDER BY key",
+            )
+            .map_err(&e)?;
+        h.previous_keys = stmt
+            .query_map([prev], |r| {
+                Ok(KeyObservation {
+                    key: r.get(0)?,
+                    user: r.get(1)?,
+                    account: r.get(2)?,
+                    verdict: r.get(3)?,
+                    in_ci: r.get(4)?,
+                    last_used: r.get(5)?,
+                    calls: r.get(6)?,
                 })
             })
             .map_err(&e)?

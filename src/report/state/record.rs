@@ -126,6 +126,25 @@ pub fn write(
         ])
         .map_err(e)?;
     }
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO static_keys (run_id, key, user, account, verdict, in_ci, last_used, calls)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(e)?;
+    for k in &obs.static_keys {
+        stmt.execute(params![
+            id,
+            k.key,
+            k.user,
+            k.account,
+            k.verdict,
+            k.in_ci,
+            k.last_used,
+            k.calls
+        ])
+        .map_err(e)?;
+    }
     // An exchange already recorded by an overlapping run stays with it.
     let mut stmt = tx
         .prepare_cached(

@@ -88,8 +88,24 @@ CREATE INDEX workflow_actions_by_workflow ON workflow_actions (workflow, action)
 ALTER TABLE runs ADD COLUMN policy_sha256 TEXT;
 ";
 
+/// Version 3: each run's long-term keys and their verdicts (for the
+/// report's "stopped" keys: in CI last run, not this one).
+const V3: &str = "
+CREATE TABLE static_keys (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    user      TEXT,
+    account   TEXT,
+    verdict   TEXT NOT NULL,
+    in_ci     INTEGER NOT NULL,
+    last_used INTEGER,
+    calls     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, key)
+);
+";
+
 /// Every migration, in order; the schema version is its count.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
