@@ -35,6 +35,7 @@ pub fn run(args: &ExportArgs) -> Result<Exit> {
     let mut outcome = crate::pipeline::run(&cfg)?;
     print_input_errors(&outcome.report.summary);
     outcome.tables.add_events(&Input::of(&outcome.report));
+    outcome.tables.add_keys(&outcome.report.keys);
     let about = About {
         sources: &cfg.sources,
         policy_text: cfg.policy_file.as_ref().map(|f| f.text.as_str()),

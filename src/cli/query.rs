@@ -38,6 +38,9 @@ pub fn run(args: &QueryArgs) -> Result<Exit> {
     if mentions(&args.sql, "events") {
         outcome.tables.add_events(&Input::of(&outcome.report));
     }
+    if mentions(&args.sql, "keys") {
+        outcome.tables.add_keys(&outcome.report.keys);
+    }
     let mut ctx = outcome.tables.context();
     let df = ctx
         .execute(&args.sql)

@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
 use crate::model::keys::{
     KeyInputs, KeyLink, KeyRecord, KeyRecordSource, KeyReport, KeyRow, KeyUse, LinkKind,
@@ -23,6 +24,7 @@ use crate::model::keys::{
 use crate::model::records::{Assumption, Session};
 use crate::model::tables::FrameBuilder;
 use crate::model::time::{format_time, Micros};
+use crate::policy::glob::Glob;
 use crate::policy::net::Cidr;
 use crate::policy::Policy;
 
@@ -135,6 +137,9 @@ fn user_key(account: Option<&str>, user: &str) -> (String, String) {
 /// one; the credential report's rows (user and slot, no id) by the
 /// key list's creation date, else by being the user's only key in both.
 fn iam_facts(inputs: &KeyInputs) -> (BTreeMap<String, IamFacts>, Vec<(String, IamFacts)>) {
+    if inputs.records.is_empty() {
+        return (BTreeMap::new(), Vec::new());
+    }
     let mut by_id: BTreeMap<String, IamFacts> = BTreeMap::new();
     // Latest report row per (user arn or user, slot).
     let mut report_rows: BTreeMap<(String, String, u8), &KeyRecord> = BTreeMap::new();
@@ -336,40 +341,37 @@ pub fn build(ctx: &KeyContext<'_>) -> KeyReport {
     let (mut iam, unmatched) = iam_facts(inputs);
     let runners = runners(ctx);
     let ranges = ci_ranges(ctx);
-    let mut rows = Vec::new();
-    for (id, usage) in &inputs.usage.keys {
-        let facts = iam.remove(id);
-        rows.push(row(
-            ctx,
-            &reference,
-            &runners,
-            &ranges,
-            id,
-            Some(usage),
-            facts,
-        ));
+    // Each distinct user agent is matched against the CI patterns once: a
+    // trail has thousands of keys but few agents.
+    let mut ci_agents: HashMap<&str, Option<&Glob>> = HashMap::new();
+    for k in inputs.usage.keys.values() {
+        for agent in &k.agents.names {
+            ci_agents
+                .entry(agent.as_str())
+                .or_insert_with(|| ctx.policy.ci.user_agents.iter().find(|g| g.is_match(agent)));
+        }
     }
+    let joins = Joins {
+        reference: &reference,
+        runners: &runners,
+        ranges: &ranges,
+        ci_agents: &ci_agents,
+    };
+    let used: Vec<(&String, &KeyUse, Option<IamFacts>)> = inputs
+        .usage
+        .keys
+        .iter()
+        .map(|(id, usage)| (id, usage, iam.remove(id)))
+        .collect();
+    let mut rows: Vec<KeyRow> = used
+        .into_par_iter()
+        .map(|(id, usage, facts)| row(ctx, &joins, id, Some(usage), facts))
+        .collect();
     for (id, facts) in iam {
-        rows.push(row(
-            ctx,
-            &reference,
-            &runners,
-            &ranges,
-            &id,
-            None,
-            Some(facts),
-        ));
+        rows.push(row(ctx, &joins, &id, None, Some(facts)));
     }
     for (label, facts) in unmatched {
-        let mut r = row(
-            ctx,
-            &reference,
-            &runners,
-            &ranges,
-            &label,
-            None,
-            Some(facts),
-        );
+        let mut r = row(ctx, &joins, &label, None, Some(facts));
         r.key_id = None;
         rows.push(r);
     }
@@ -387,16 +389,23 @@ pub fn build(ctx: &KeyContext<'_>) -> KeyReport {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every key's row is joined against, computed once.
+struct Joins<'a> {
+    reference: &'a ReferenceTime,
+    runners: &'a HashMap<&'a str, Vec<Runner<'a>>>,
+    ranges: &'a [(String, Cidr)],
+    /// User agent → the CI pattern it matches.
+    ci_agents: &'a HashMap<&'a str, Option<&'a Glob>>,
+}
+
 fn row(
     ctx: &KeyContext<'_>,
-    reference: &ReferenceTime,
-    runners: &HashMap<&str, Vec<Runner<'_>>>,
-    ranges: &[(String, Cidr)],
+    joins: &Joins<'_>,
     id: &str,
     usage: Option<&KeyUse>,
     facts: Option<IamFacts>,
 ) -> KeyRow {
+    let (reference, runners, ranges) = (joins.reference, joins.runners, joins.ranges);
     let facts = facts.unwrap_or_default();
     let user = usage
         .and_then(|u| u.user_name.clone())
@@ -469,7 +478,7 @@ fn row(
         }
         // 3. CI user agent.
         for (agent, calls) in u.agents.by_count() {
-            if let Some(g) = ctx.policy.ci.user_agents.iter().find(|g| g.is_match(agent)) {
+            if let Some(g) = joins.ci_agents.get(agent).copied().flatten() {
                 links.push(plain_link(
                     LinkKind::CiUserAgent,
                     format!(

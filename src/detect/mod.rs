@@ -431,7 +431,8 @@ pub fn run_keys(
     findings
 }
 
-/// Adds `keys`, one row per long-term key, for `rolecall query`.
+/// Adds `keys`, one row per long-term key, for `rolecall query` and the
+/// export (built on demand: the detections read the rows, not the frame).
 impl Tables {
     pub fn add_keys(&mut self, keys: &crate::model::keys::KeyReport) {
         self.frames.insert("keys".into(), keys::keys_frame(keys));

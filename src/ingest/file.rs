@@ -93,11 +93,33 @@ fn parse_streamed_with(
     batch.errors.extend(errors);
     batch.files_read = 1;
     let read::Streamed {
-        head,
+        mut head,
         mut reader,
         gzip,
     } = streamed;
     let max = max_file_bytes(opts);
+    // Enough of the start to tell a credential report by its header (an
+    // error here is met again, and reported, by the framer).
+    use std::io::Read as _;
+    while head.len() < 64 {
+        let mut more = [0u8; 64];
+        match reader.read(&mut more) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&more[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    // A credential report has no records to stream: an account with
+    // hundreds of thousands of users has a report this large, read whole
+    // (up to --max-file-bytes, as any file).
+    let lead = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&head);
+    if super::iam_keys::is_credential_report(&String::from_utf8_lossy(
+        &lead[..lead.len().min(super::iam_keys::REPORT_HEADER.len())],
+    )) {
+        read_report_streamed(ctx, head, &mut *reader, gzip, max, &mut batch);
+        return batch;
+    }
     let mut framer =
         stream::Framer::new(head, &mut *reader, max, STREAMED_KEYS).with_limits(limits);
     let group = rayon::current_num_threads().max(1);
@@ -260,6 +282,47 @@ fn finish_file(display: &str, explicit: bool, gzip: bool, sniffed: Sniffed, batc
     // wait in as little room as they fit in.
     for held in &mut batch.held {
         held.shrink_to_fit();
+    }
+}
+
+/// Reads a large credential report whole, refusing it past `max` bytes.
+fn read_report_streamed(
+    ctx: &FileCtx<'_>,
+    mut head: Vec<u8>,
+    reader: &mut dyn std::io::Read,
+    gzip: bool,
+    max: u64,
+    batch: &mut Batch,
+) {
+    use std::io::Read;
+    let limit = max.saturating_sub(head.len() as u64).saturating_add(1);
+    if let Err(e) = reader.take(limit).read_to_end(&mut head) {
+        let what = if gzip { "decompressing" } else { "reading" };
+        batch.errors.push(InputError::file(
+            ctx.display,
+            format!("{what} the credential report: {e}"),
+        ));
+        return;
+    }
+    if head.len() as u64 > max {
+        batch.errors.push(InputError::file(
+            ctx.display,
+            format!("larger than the {max}-byte limit (--max-file-bytes); not read"),
+        ));
+        return;
+    }
+    match std::str::from_utf8(&head) {
+        Ok(text) => {
+            let body = text.trim_start_matches('\u{feff}');
+            super::iam_keys::read_report_csv(body, 1, ctx, batch);
+        }
+        Err(e) => batch.errors.push(InputError::file(
+            ctx.display,
+            format!(
+                "the credential report is not UTF-8 text (byte {})",
+                e.valid_up_to()
+            ),
+        )),
     }
 }
 
@@ -725,6 +788,24 @@ mod tests {
         odd[2]["eventTime"] = json!(12);
         odd[5] = json!("not an event");
         same_both_ways(json!({"Records": odd}).to_string().as_bytes());
+    }
+
+    /// A credential report too large to read whole is still read, as the
+    /// whole-file reader reads a small one (and not skipped as "not a log").
+    #[test]
+    fn a_streamed_credential_report_reads_as_a_whole_one() {
+        let mut text = String::from("\u{feff}user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\r\n");
+        for i in 0..50 {
+            text.push_str(&format!("u{i},arn:aws:iam::111111111111:user/u{i},2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\r\n"));
+        }
+        let w = whole(text.as_bytes());
+        assert_eq!(w.keys.records.len(), 50);
+        for piece in [64, 4096] {
+            let s = streamed(text.as_bytes(), piece, 1 << 20);
+            assert!(s.errors.is_empty(), "{:?}", s.errors);
+            assert!(s.skipped_files.is_empty());
+            assert_eq!(s.keys.records, w.keys.records, "pieces of {piece} bytes");
+        }
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub const MAX_ADDRESSES: usize = 256;
 pub const MAX_AGENTS: usize = 32;
 /// Distinct `service:action` pairs kept per key.
 pub const MAX_ACTIONS: usize = 256;
-/// Distinct minutes of use kept per address (two weeks of a key used
-/// every minute from one address).
+/// (address, minute) pairs kept per key, over all its addresses (two
+/// weeks of a key used every minute from one address).
 pub const MAX_MINUTES: usize = 20_160;
 /// Latest calls kept per key, for the dashboard.
 pub const MAX_CALLS: usize = 100;
@@ -34,6 +34,16 @@ pub const MAX_CALLS: usize = 100;
 /// A map with a fixed hasher: the same input gives the same order of
 /// work, and foldhash is several times faster than SipHash on short keys.
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
+/// Pushes with room for one only at first: most keys are used once or
+/// from one place, and the default first growth (room for four) would
+/// be most of their memory.
+fn push_small<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
+}
 
 /// No index: the cap left the value out.
 pub const NONE: u16 = u16::MAX;
@@ -43,15 +53,28 @@ pub const NONE: u16 = u16::MAX;
 pub struct Counted {
     pub names: Vec<String>,
     pub counts: Vec<u64>,
-    index: Map<String, u16>,
+    /// Built only past [`LINEAR`] values: most keys have one address and
+    /// one user agent, and a map each (with a second copy of every name)
+    /// would be most of their memory.
+    index: Option<Map<String, u16>>,
     /// Occurrences of values past the cap.
     pub dropped: u64,
 }
 
+/// Up to this many values are found by a linear scan.
+const LINEAR: usize = 16;
+
 impl Counted {
+    fn find(&self, name: &str) -> Option<u16> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.names.iter().position(|n| n == name).map(|i| i as u16),
+        }
+    }
+
     /// Counts `n` of `name` and returns its index ([`NONE`] past `cap`).
     fn add(&mut self, name: &str, n: u64, cap: usize) -> u16 {
-        if let Some(&i) = self.index.get(name) {
+        if let Some(i) = self.find(name) {
             self.counts[i as usize] += n;
             return i;
         }
@@ -60,14 +83,28 @@ impl Counted {
             return NONE;
         }
         let i = self.names.len() as u16;
-        self.names.push(name.to_string());
-        self.counts.push(n);
-        self.index.insert(name.to_string(), i);
+        push_small(&mut self.names, name.to_string());
+        push_small(&mut self.counts, n);
+        match &mut self.index {
+            Some(index) => {
+                index.insert(name.to_string(), i);
+            }
+            None if self.names.len() > LINEAR => {
+                self.index = Some(
+                    self.names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| (n.clone(), i as u16))
+                        .collect(),
+                );
+            }
+            None => {}
+        }
         i
     }
 
     pub fn get(&self, name: &str) -> Option<usize> {
-        self.index.get(name).map(|&i| i as usize)
+        self.find(name).map(|i| i as usize)
     }
 
     pub fn name(&self, i: u16) -> Option<&str> {
@@ -123,16 +160,26 @@ pub struct KeyCall {
     pub event_id: u128,
 }
 
-/// A UUID event id as 128 bits, when it round-trips exactly.
+/// A UUID event id as 128 bits, when it is one in the canonical form
+/// (lower-case, hyphenated: CloudTrail's), else 0. No allocation: it runs
+/// for every call of a long-term key.
 pub fn uuid_bits(id: &str) -> u128 {
-    if id.len() != 36 {
+    let b = id.as_bytes();
+    if b.len() != 36 {
         return 0;
     }
-    let hex: String = id.chars().filter(|c| *c != '-').collect();
-    match u128::from_str_radix(&hex, 16) {
-        Ok(v) if uuid_text(v) == id => v,
-        _ => 0,
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let nibble = match (i, c) {
+            (8 | 13 | 18 | 23, b'-') => continue,
+            (8 | 13 | 18 | 23, _) => return 0,
+            (_, b'0'..=b'9') => c - b'0',
+            (_, b'a'..=b'f') => c - b'a' + 10,
+            _ => return 0,
+        };
+        v = v << 4 | nibble as u128;
     }
+    v
 }
 
 /// The UUID text of [`uuid_bits`], lower-case and hyphenated.
@@ -164,6 +211,8 @@ pub struct KeyUse {
     /// Per address (index for index): the minutes since the epoch in
     /// which the key was used from it; unsorted until [`KeyUse::finish`].
     pub minutes: Vec<Vec<i32>>,
+    /// (address, minute) pairs kept, over all addresses.
+    pub minutes_kept: usize,
     /// Minutes past [`MAX_MINUTES`], not kept.
     pub minutes_dropped: u64,
     pub agents: Counted,
@@ -211,13 +260,17 @@ impl KeyUse {
         self.last = Some(self.last.map_or(t, |l| l.max(t)));
         if address != NONE {
             if self.minutes.len() <= address as usize {
+                if self.minutes.capacity() == 0 {
+                    self.minutes.reserve_exact(1);
+                }
                 self.minutes.resize_with(address as usize + 1, Vec::new);
             }
             let minutes = &mut self.minutes[address as usize];
             let m = minute_of(t);
             if minutes.last() != Some(&m) {
-                if minutes.len() < MAX_MINUTES {
-                    minutes.push(m);
+                if self.minutes_kept < MAX_MINUTES {
+                    push_small(minutes, m);
+                    self.minutes_kept += 1;
                 } else {
                     self.minutes_dropped += 1;
                 }
@@ -226,17 +279,46 @@ impl KeyUse {
         if self.recent.len() >= MAX_CALLS * 2 {
             self.trim_recent();
         }
-        self.recent.push(KeyCall {
-            time: t,
-            file: row.file,
-            record: row.record,
-            line: row.line,
-            action,
-            address,
-            agent,
-            failed,
-            event_id: row.event_id.map_or(0, uuid_bits),
-        });
+        push_small(
+            &mut self.recent,
+            KeyCall {
+                time: t,
+                file: row.file,
+                record: row.record,
+                line: row.line,
+                action,
+                address,
+                agent,
+                failed,
+                event_id: row.event_id.map_or(0, uuid_bits),
+            },
+        );
+    }
+
+    /// The heap this summary holds, in bytes (capacities, so what the
+    /// allocator gave): what the memory bound per key is checked against.
+    pub fn heap_bytes(&self) -> usize {
+        let s = |x: &String| x.capacity();
+        let o = |x: &Option<String>| x.as_ref().map_or(0, String::capacity);
+        let counted = |c: &Counted| {
+            c.names.capacity() * std::mem::size_of::<String>()
+                + c.names.iter().map(s).sum::<usize>()
+                + c.counts.capacity() * 8
+                + c.index.as_ref().map_or(0, |m| {
+                    m.capacity() * (std::mem::size_of::<(String, u16)>() + 1)
+                        + m.keys().map(s).sum::<usize>()
+                })
+        };
+        s(&self.principal_type)
+            + o(&self.user_arn)
+            + o(&self.user_name)
+            + o(&self.account)
+            + counted(&self.addresses)
+            + counted(&self.agents)
+            + counted(&self.actions)
+            + self.minutes.capacity() * std::mem::size_of::<Vec<i32>>()
+            + self.minutes.iter().map(|m| m.capacity() * 4).sum::<usize>()
+            + self.recent.capacity() * std::mem::size_of::<KeyCall>()
     }
 
     /// Keeps the [`MAX_CALLS`] newest calls, newest first.
@@ -279,8 +361,11 @@ impl KeyUse {
                 self.minutes.resize_with(mine as usize + 1, Vec::new);
             }
             let kept = &mut self.minutes[mine as usize];
-            let take = minutes.len().min(MAX_MINUTES.saturating_sub(kept.len()));
+            let take = minutes
+                .len()
+                .min(MAX_MINUTES.saturating_sub(self.minutes_kept));
             self.minutes_dropped += (minutes.len() - take) as u64;
+            self.minutes_kept += take;
             kept.extend_from_slice(&minutes[..take]);
         }
         let remap = |map: &[u16], i: u16| map.get(i as usize).copied().unwrap_or(NONE);
@@ -302,8 +387,10 @@ impl KeyUse {
         for m in &mut self.minutes {
             m.sort_unstable();
             m.dedup();
+            m.shrink_to_fit();
         }
         self.trim_recent();
+        self.recent.shrink_to_fit();
     }
 
     /// Whether the key was used from `address` in some minute of
@@ -757,6 +844,31 @@ pub struct KeyReport {
 mod tests {
     use super::*;
 
+    #[test]
+    fn event_ids_round_trip_as_bits_and_others_are_none() {
+        let id = "f2598cd2-9368-4b18-9d9d-70eb4a1e629e";
+        assert_eq!(uuid_text(uuid_bits(id)), id);
+        assert_eq!(uuid_bits("F2598CD2-9368-4B18-9D9D-70EB4A1E629E"), 0);
+        assert_eq!(uuid_bits("f2598cd2x9368-4b18-9d9d-70eb4a1e629e"), 0);
+        assert_eq!(uuid_bits("event-1"), 0);
+    }
+
+    #[test]
+    fn counted_values_keep_their_indices_past_the_linear_scan() {
+        let mut c = Counted::default();
+        for i in 0..40 {
+            assert_eq!(
+                c.add(&format!("v{i}"), 1, 30),
+                if i < 30 { i as u16 } else { NONE }
+            );
+        }
+        assert_eq!(c.add("v3", 2, 30), 3);
+        assert_eq!(c.add("v29", 1, 30), 29);
+        assert_eq!(c.get("v17"), Some(17));
+        assert_eq!(c.get("v35"), None);
+        assert_eq!((c.len(), c.dropped, c.counts[3]), (30, 10, 3));
+    }
+
     fn row<'a>(key: &'a str, ip: &'a str, t: Micros, action: &'a str) -> EventRow<'a> {
         EventRow {
             time: Some(t),
@@ -818,6 +930,55 @@ mod tests {
         assert!(k.truncated());
         assert_eq!(k.calls, (MAX_ADDRESSES + 10) as u64);
         assert!(k.recent.len() <= MAX_CALLS * 2);
+    }
+
+    /// The README's bound: a key seen once costs well under a KiB, a key
+    /// used from everywhere all the time at most 256 KiB while reading and
+    /// 192 KiB once read, and there are at most MAX_KEYS keys; what the
+    /// caps leave out is counted.
+    #[test]
+    fn memory_per_key_is_bounded_however_much_it_is_used() {
+        let mut u = KeyUsage::default();
+        for i in 0..1000 {
+            u.observe(&row(&format!("AKIA{i:016}"), "192.0.2.1", 0, "GetObject"));
+        }
+        let per_key: usize = u.keys.values().map(KeyUse::heap_bytes).sum::<usize>() / 1000
+            + std::mem::size_of::<KeyUse>()
+            + 24;
+        assert!(per_key <= 1024, "a key seen once costs {per_key} bytes");
+
+        let mut u = KeyUsage::default();
+        let agents: Vec<String> = (0..40)
+            .map(|i| format!("agent-{i}/{}", "x".repeat(200)))
+            .collect();
+        let actions: Vec<String> = (0..300).map(|i| format!("Action{i}")).collect();
+        for i in 0..200_000i64 {
+            let ip = format!("10.{}.{}.{}", i % 7, (i / 7) % 50, i % 300);
+            let mut r = row("AKIAONE", &ip, i * 60_000_000, &actions[i as usize % 300]);
+            r.user_agent = Some(&agents[i as usize % 40]);
+            u.observe(&r);
+        }
+        let reading = u.keys["AKIAONE"].heap_bytes();
+        assert!(
+            reading <= 256 << 10,
+            "while reading, a key used from everywhere costs {reading} bytes"
+        );
+        u.finish();
+        let k = &u.keys["AKIAONE"];
+        assert_eq!(k.calls, 200_000);
+        assert!(k.truncated() && k.minutes_dropped > 0);
+        assert!(
+            k.heap_bytes() <= 192 << 10,
+            "a key used from everywhere costs {} bytes",
+            k.heap_bytes()
+        );
+
+        let mut u = KeyUsage::default();
+        for i in 0..(MAX_KEYS + 5) {
+            u.observe(&row(&format!("AKIA{i:016}"), "192.0.2.1", 0, "GetObject"));
+        }
+        assert_eq!(u.keys.len(), MAX_KEYS);
+        assert_eq!(u.calls_of_keys_dropped, 5);
     }
 
     #[test]

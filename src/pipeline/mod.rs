@@ -364,6 +364,7 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
         &cfg.policy,
         &|id| cfg.rule_enabled(id),
     ));
+    timings.mark("detect");
     let keys = detect::keys::build(&detect::keys::KeyContext {
         inputs: &batch.keys,
         sessions: &correlated.sessions,
@@ -375,9 +376,9 @@ pub fn run(cfg: &Config) -> Result<Outcome, PipelineError> {
     findings.extend(detect::run_keys(&keys, &cfg.policy, &|id| {
         cfg.rule_enabled(id)
     }));
-    eval.tables.add_keys(&keys);
+    timings.mark("static keys");
     let (findings, suppressed) = accept(findings, cfg);
-    timings.mark("detect");
+    timings.mark("suppressions");
     crate::limits::check()?;
     eval.tables.add_findings(&findings);
 
