@@ -179,3 +179,48 @@ fn the_web_identity_exchanges_in_the_published_records_are_understood() {
         "2025-04-16T03:46:56Z"
     );
 }
+
+/// The two public incident trails are driven by IAM user keys: rolecall
+/// lists each long-term key with its calls and user, and, with no link to
+/// CI, raises nothing above info about them.
+#[test]
+fn the_incident_trails_list_their_long_term_keys() {
+    let Some(root) = conformance() else {
+        return;
+    };
+    for (dir, users) in [
+        ("real/aws/invictus-ir", &["benjamin", "bert-jan"][..]),
+        (
+            "real/aws/SANS-504-S3-ransomware-lab",
+            &["FalsimentisRoot", "jmerckle"][..],
+        ),
+    ] {
+        let path = root.join(dir).to_string_lossy().to_string();
+        let cfg = rolecall::pipeline::Config {
+            sources: vec![path.clone()],
+            queries: rolecall::detect::sql::builtin_queries(),
+            ..Default::default()
+        };
+        let report = rolecall::pipeline::run(&cfg).unwrap().report;
+        assert_eq!(report.summary.input_error_count, 0, "{dir}");
+        let keys = &report.keys.rows;
+        assert_eq!(keys.len(), 3, "{dir}: {keys:#?}");
+        let mut seen: Vec<&str> = keys.iter().filter_map(|k| k.user.as_deref()).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, users, "{dir}");
+        assert!(keys
+            .iter()
+            .all(|k| k.key.starts_with("AKIA") && k.calls > 0));
+        assert!(report
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("static-key"))
+            .all(|f| f.severity <= rolecall::model::Severity::Info));
+        assert!(report
+            .summary
+            .unchecked
+            .iter()
+            .any(|u| u.rule == "static-key-unused"));
+    }
+}
