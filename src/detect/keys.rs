@@ -30,6 +30,15 @@ use crate::policy::Policy;
 
 const DAY: Micros = 86_400 * 1_000_000;
 
+/// Which sources the static-key rules judge: only CloudTrail has
+/// long-term AWS keys.
+pub const KEY_SOURCES: [crate::model::rule::Coverage; 4] = crate::model::rule::Coverage::each([
+    (true, "IAM user and root keys (AKIA)"),
+    (false, "GCP logs carry no long-term AWS keys"),
+    (false, "Entra logs carry no long-term AWS keys"),
+    (false, "Vault logs carry no long-term AWS keys"),
+]);
+
 /// Calls a finding names by event id.
 pub const MAX_EVENTS_NAMED: usize = 20;
 

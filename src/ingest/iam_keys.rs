@@ -235,7 +235,10 @@ fn text(m: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("`{key}` is {}, not a string", kind(other))),
+        Some(other) => Err(format!(
+            "`{key}` is {}, not a string",
+            crate::model::policy_doc::json_kind(other)
+        )),
     }
 }
 
@@ -245,17 +248,6 @@ fn time(m: &Map<String, Value>, key: &str) -> Result<Option<Micros>, String> {
         Some(s) => parse_timestamp(&s)
             .map(Some)
             .ok_or_else(|| format!("`{key}` `{s}` is not a time")),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

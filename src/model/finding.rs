@@ -190,9 +190,22 @@ pub struct Suppressed {
 pub struct Unchecked {
     pub rule: String,
     pub reason: String,
+    /// Sessions the rule could not judge; 0 for a rule that judges no
+    /// sessions (the static-key rules), where the reason says it all.
     pub sessions: usize,
     /// Up to five session keys, for a first look.
     pub examples: Vec<String>,
+}
+
+impl Unchecked {
+    /// ` for N sessions`, or nothing when the rule judges no sessions.
+    pub fn scope(&self) -> String {
+        match self.sessions {
+            0 => String::new(),
+            1 => " for 1 session".into(),
+            n => format!(" for {n} sessions"),
+        }
+    }
 }
 
 /// A file that was deliberately not read (digest, insight, not a log).

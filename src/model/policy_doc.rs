@@ -314,14 +314,14 @@ pub fn parse_policy_value(value: &Value) -> Result<PolicyDocument, String> {
         other => {
             return Err(format!(
                 "the policy document is {}, not an object",
-                kind(other)
+                json_kind(other)
             ))
         }
     };
     let version = match get_ci(obj, "Version") {
         None => None,
         Some(Value::String(v)) => Some(v.clone()),
-        Some(other) => return Err(format!("`Version` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`Version` is {}, not a string", json_kind(other))),
     };
     let statements = match get_ci(obj, "Statement") {
         None => return Err("the policy document has no `Statement`".into()),
@@ -330,7 +330,7 @@ pub fn parse_policy_value(value: &Value) -> Result<PolicyDocument, String> {
         Some(other) => {
             return Err(format!(
                 "`Statement` is {}, not a list or object",
-                kind(other)
+                json_kind(other)
             ))
         }
     };
@@ -346,7 +346,8 @@ pub fn parse_policy_value(value: &Value) -> Result<PolicyDocument, String> {
     })
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, for an error (`a string`, `a list`...).
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -375,7 +376,7 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
             Value::String(s) => Ok(s.clone()),
             Value::Number(n) => Ok(n.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
-            other => Err(format!("{what} holds {}, not a string", kind(other))),
+            other => Err(format!("{what} holds {}, not a string", json_kind(other))),
         }
     };
     match v {
@@ -397,19 +398,19 @@ fn parse_principals(v: &Value, what: &str) -> Result<Principals, String> {
         Value::String(s) => Err(format!(
             "`{what}` is the string `{s}`; only \"*\" may be written bare"
         )),
-        other => Err(format!("`{what}` is {}, not an object", kind(other))),
+        other => Err(format!("`{what}` is {}, not an object", json_kind(other))),
     }
 }
 
 fn parse_statement(index: usize, v: &Value) -> Result<Statement, String> {
     let Value::Object(obj) = v else {
-        return Err(format!("is {}, not an object", kind(v)));
+        return Err(format!("is {}, not an object", json_kind(v)));
     };
     let effect = match get_ci(obj, "Effect") {
         Some(Value::String(e)) if e == "Allow" => Effect::Allow,
         Some(Value::String(e)) if e == "Deny" => Effect::Deny,
         Some(Value::String(e)) => return Err(format!("`Effect` is `{e}`, not Allow or Deny")),
-        Some(other) => return Err(format!("`Effect` is {}, not a string", kind(other))),
+        Some(other) => return Err(format!("`Effect` is {}, not a string", json_kind(other))),
         None => return Err("has no `Effect`".into()),
     };
     let sid = match get_ci(obj, "Sid") {
@@ -437,7 +438,7 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, String> {
                 let Value::Object(keys) = keys else {
                     return Err(format!(
                         "`Condition.{op}` is {}, not a map of keys",
-                        kind(keys)
+                        json_kind(keys)
                     ));
                 };
                 let operator = Operator::parse(op);
@@ -450,7 +451,12 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, String> {
                 }
             }
         }
-        Some(other) => return Err(format!("`Condition` is {}, not an object", kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "`Condition` is {}, not an object",
+                json_kind(other)
+            ))
+        }
     }
     Ok(Statement {
         index,

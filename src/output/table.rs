@@ -169,9 +169,9 @@ pub fn write_summary<W: Write>(w: &mut W, report: &Report, color: Color) -> io::
     for u in &s.unchecked {
         writeln!(
             w,
-            "not checked: {} for {}: {}",
+            "not checked: {}{}: {}",
             u.rule,
-            plural(u.sessions, "session", "sessions"),
+            u.scope(),
             terminal(&u.reason)
         )?;
     }

@@ -546,7 +546,7 @@ pub fn render(doc: &Document) -> String {
                         @for u in &doc.unchecked {
                             tr {
                                 td { code { (Text(&u.rule)) } }
-                                td { (u.sessions) }
+                                td { @if u.sessions > 0 { (u.sessions) } }
                                 td.wrap { (Text(&u.reason)) }
                             }
                             "\n"

@@ -453,13 +453,7 @@ pub fn render(doc: &Document) -> String {
     if !doc.unchecked.is_empty() {
         let _ = writeln!(out, "\nCould not be checked:\n");
         for u in &doc.unchecked {
-            let _ = writeln!(
-                out,
-                "- {} for {} sessions: {}",
-                md(&u.rule),
-                u.sessions,
-                md(&u.reason)
-            );
+            let _ = writeln!(out, "- {}{}: {}", md(&u.rule), u.scope(), md(&u.reason));
         }
     }
     if !doc.notes.is_empty() {

@@ -854,7 +854,14 @@ pub fn summary(data: &Data, width: usize) -> Vec<Line> {
         out.push(Line {
             parts: vec![
                 (format!("  {:<25} ", safe(&u.rule)), Tone::Heading),
-                (format!("{} sessions", u.sessions), Tone::Normal),
+                (
+                    if u.sessions > 0 {
+                        format!("{} sessions", u.sessions)
+                    } else {
+                        String::new()
+                    },
+                    Tone::Normal,
+                ),
             ],
             event: None,
         });

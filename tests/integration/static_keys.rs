@@ -432,6 +432,18 @@ fn without_a_credential_report_unused_is_not_judged_and_the_summary_says_so() {
         .notes
         .iter()
         .any(|n| n.contains("1 long-term access key seen")));
+    let dir = tempfile::tempdir().unwrap();
+    s.write(dir.path());
+    let table = stdout(&rolecall(&[
+        "scan",
+        &dir.path().to_string_lossy(),
+        "--format",
+        "table",
+    ]));
+    assert!(
+        table.contains("not checked: static-key-unused: no credential report"),
+        "{table}"
+    );
 }
 
 #[test]

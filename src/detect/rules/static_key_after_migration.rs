@@ -14,10 +14,10 @@
 
 use std::borrow::Cow;
 
-use crate::detect::keys::{key_finding, key_name, last_use_text, migration_start};
+use crate::detect::keys::{key_finding, key_name, last_use_text, migration_start, KEY_SOURCES};
 use crate::model::fingerprint::fingerprint;
 use crate::model::keys::KeyReport;
-use crate::model::rule::{Coverage, Rule, RuleKind};
+use crate::model::rule::{Rule, RuleKind};
 use crate::model::time::format_time;
 use crate::model::{Finding, Severity};
 use crate::rule_list;
@@ -32,12 +32,7 @@ pub static RULE: Rule = Rule {
     ],
     source: Cow::Borrowed("src/detect/rules/static_key_after_migration.rs"),
     needs: Cow::Borrowed("CloudTrail calls made with long-term keys (or a credential report's last use), and a [[static_key]] entry with migrated or replaced_by in the policy"),
-    sources: Coverage::each([
-        (true, "IAM user and root keys (AKIA)"),
-        (false, "GCP logs carry no long-term AWS keys"),
-        (false, "Entra logs carry no long-term AWS keys"),
-        (false, "Vault logs carry no long-term AWS keys"),
-    ]),
+    sources: KEY_SOURCES,
     identity: rule_list!["evidence.access_key_id"],
     kind: RuleKind::Run,
 };

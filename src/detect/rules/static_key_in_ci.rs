@@ -15,10 +15,10 @@
 
 use std::borrow::Cow;
 
-use crate::detect::keys::{key_finding, key_name, last_use_text};
+use crate::detect::keys::{key_finding, key_name, last_use_text, KEY_SOURCES};
 use crate::model::fingerprint::fingerprint;
 use crate::model::keys::{KeyReport, LinkKind};
-use crate::model::rule::{Coverage, Rule, RuleKind};
+use crate::model::rule::{Rule, RuleKind};
 use crate::model::{Finding, Severity};
 use crate::rule_list;
 
@@ -33,12 +33,7 @@ pub static RULE: Rule = Rule {
     ],
     source: Cow::Borrowed("src/detect/rules/static_key_in_ci.rs"),
     needs: Cow::Borrowed("CloudTrail calls made with long-term keys; for the strongest link, federated CI sessions in the same input; CI address ranges (GitHub meta API output, [ci] cidrs) for the address link"),
-    sources: Coverage::each([
-        (true, "IAM user and root keys (AKIA)"),
-        (false, "GCP logs carry no long-term AWS keys"),
-        (false, "Entra logs carry no long-term AWS keys"),
-        (false, "Vault logs carry no long-term AWS keys"),
-    ]),
+    sources: KEY_SOURCES,
     identity: rule_list!["evidence.access_key_id"],
     kind: RuleKind::Run,
 };

@@ -13,10 +13,10 @@
 
 use std::borrow::Cow;
 
-use crate::detect::keys::{is_old, is_unused, key_finding, key_name};
+use crate::detect::keys::{is_old, is_unused, key_finding, key_name, KEY_SOURCES};
 use crate::model::fingerprint::fingerprint;
 use crate::model::keys::{KeyReport, LinkKind};
-use crate::model::rule::{Coverage, Rule, RuleKind};
+use crate::model::rule::{Rule, RuleKind};
 use crate::model::time::format_time;
 use crate::model::{Finding, Severity};
 use crate::policy::Policy;
@@ -32,12 +32,7 @@ pub static RULE: Rule = Rule {
     ],
     source: Cow::Borrowed("src/detect/rules/static_key_old.rs"),
     needs: Cow::Borrowed("the IAM credential report (access_key_N_last_rotated) or list-access-keys output (CreateDate)"),
-    sources: Coverage::each([
-        (true, "IAM user and root keys (AKIA)"),
-        (false, "GCP logs carry no long-term AWS keys"),
-        (false, "Entra logs carry no long-term AWS keys"),
-        (false, "Vault logs carry no long-term AWS keys"),
-    ]),
+    sources: KEY_SOURCES,
     identity: rule_list!["evidence.access_key_id"],
     kind: RuleKind::Run,
 };

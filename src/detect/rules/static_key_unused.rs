@@ -13,10 +13,10 @@
 
 use std::borrow::Cow;
 
-use crate::detect::keys::{is_unused, key_finding, key_name};
+use crate::detect::keys::{is_unused, key_finding, key_name, KEY_SOURCES};
 use crate::model::fingerprint::fingerprint;
 use crate::model::keys::KeyReport;
-use crate::model::rule::{Coverage, Rule, RuleKind};
+use crate::model::rule::{Rule, RuleKind};
 use crate::model::time::format_time;
 use crate::model::{Finding, Severity};
 use crate::policy::Policy;
@@ -32,12 +32,7 @@ pub static RULE: Rule = Rule {
     ],
     source: Cow::Borrowed("src/detect/rules/static_key_unused.rs"),
     needs: Cow::Borrowed("the IAM credential report (CSV or get-credential-report JSON) or list-access-keys output; the trail's calls refine the last use"),
-    sources: Coverage::each([
-        (true, "IAM user and root keys (AKIA)"),
-        (false, "GCP logs carry no long-term AWS keys"),
-        (false, "Entra logs carry no long-term AWS keys"),
-        (false, "Vault logs carry no long-term AWS keys"),
-    ]),
+    sources: KEY_SOURCES,
     identity: rule_list!["evidence.access_key_id"],
     kind: RuleKind::Run,
 };
