@@ -110,9 +110,9 @@ fn parse_streamed_with(
             Err(_) => break,
         }
     }
-    // A credential report has no records to stream: an account with
-    // hundreds of thousands of users has a report this large, read whole
-    // (up to --max-file-bytes, as any file).
+    // A credential report has no records to stream: it is read whole, so
+    // only as far as any file is read whole (IAM's 5,000 users per
+    // account make a report of about 1.3 MB).
     let lead = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&head);
     if super::iam_keys::is_credential_report(&String::from_utf8_lossy(
         &lead[..lead.len().min(super::iam_keys::REPORT_HEADER.len())],
@@ -295,7 +295,9 @@ fn read_report_streamed(
     batch: &mut Batch,
 ) {
     use std::io::Read;
-    let limit = max.saturating_sub(head.len() as u64).saturating_add(1);
+    // What is read whole is read whole only this far, whatever it is.
+    let cap = max.min(super::read::WHOLE_LIMIT);
+    let limit = cap.saturating_sub(head.len() as u64).saturating_add(1);
     if let Err(e) = reader.take(limit).read_to_end(&mut head) {
         let what = if gzip { "decompressing" } else { "reading" };
         batch.errors.push(InputError::file(
@@ -304,11 +306,16 @@ fn read_report_streamed(
         ));
         return;
     }
-    if head.len() as u64 > max {
-        batch.errors.push(InputError::file(
-            ctx.display,
-            format!("larger than the {max}-byte limit (--max-file-bytes); not read"),
-        ));
+    if head.len() as u64 > cap {
+        let why = if cap < super::read::WHOLE_LIMIT {
+            format!("larger than the {max}-byte limit (--max-file-bytes); not read")
+        } else {
+            format!(
+                "a credential report larger than {} MiB (IAM allows 5,000 users per account, a report of about 1.3 MB); not read",
+                cap >> 20
+            )
+        };
+        batch.errors.push(InputError::file(ctx.display, why));
         return;
     }
     match std::str::from_utf8(&head) {

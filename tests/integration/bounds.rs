@@ -216,6 +216,25 @@ fn the_bad_input_corpus_stays_under_512_mib_and_the_bomb_is_refused_in_seconds()
     let mut bad = format!("{}\n", event("utf8", "ASIAEXAMPLEKEY000001")).into_bytes();
     bad.extend(b"{\"eventVersion\": \"1.08\", \"x\": \"\xff\xfe\x00\"}\n");
     std::fs::write(d.join("bytes.ndjson"), bad).unwrap();
+    // A credential report's header, then 1 GiB of spaces (gzip members
+    // of 1 MiB): a report is read whole, so it is refused at the size a
+    // file is read whole at, not at --max-file-bytes.
+    {
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(b"user,arn,user_creation_time,password_enabled\n")
+            .unwrap();
+        let head = e.finish().unwrap();
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(&vec![b' '; MIB as usize]).unwrap();
+        let member = e.finish().unwrap();
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(d.join("credential-report.csv.gz")).unwrap(),
+        );
+        f.write_all(&head).unwrap();
+        for _ in 0..1024 {
+            f.write_all(&member).unwrap();
+        }
+    }
     // And a good file, which must come through.
     std::fs::write(
         d.join("good.json"),
@@ -250,6 +269,12 @@ fn the_bad_input_corpus_stays_under_512_mib_and_the_bomb_is_refused_in_seconds()
         errors
             .iter()
             .any(|e| e.contains("truncated.json.gz") && e.contains("truncated or corrupt")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("credential-report.csv.gz") && e.contains("credential report")),
         "{errors:?}"
     );
     assert!(s["inputs"]["records"].as_u64().unwrap() > 4, "{s}");
