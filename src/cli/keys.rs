@@ -50,11 +50,7 @@ pub fn run(args: &KeysArgs) -> Result<Exit> {
     print_input_errors(&outcome.report.summary);
     let keys = &outcome.report.keys;
     let (mut out, tty) = open_output(args.output.as_ref())?;
-    let format = args.format.unwrap_or(if tty {
-        TableFormat::Table
-    } else {
-        TableFormat::Json
-    });
+    let format = TableFormat::or_default(args.format, tty);
     let written = match format {
         TableFormat::Json => crate::output::json::write_pretty(&mut out, keys),
         TableFormat::Table => {

@@ -47,11 +47,7 @@ pub fn run(args: &QueryArgs) -> Result<Exit> {
         .and_then(|lf| lf.collect())
         .context("the query failed")?;
     let (mut out, tty) = open_output(args.output.as_ref())?;
-    let format = args.format.unwrap_or(if tty {
-        TableFormat::Table
-    } else {
-        TableFormat::Json
-    });
+    let format = TableFormat::or_default(args.format, tty);
     let written = write_frame(&mut out, format, &df);
     finish_write(written, &mut out)?;
     Ok(strict_exit(cfg.strict, &outcome.report.summary))

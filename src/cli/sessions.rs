@@ -62,11 +62,7 @@ pub fn run(args: &SessionsArgs) -> Result<Exit> {
         .collect();
     df.with_column(Column::new("findings".into(), counts))?;
     let (mut out, tty) = open_output(args.output.as_ref())?;
-    let format = args.format.unwrap_or(if tty {
-        TableFormat::Table
-    } else {
-        TableFormat::Json
-    });
+    let format = TableFormat::or_default(args.format, tty);
     if format == TableFormat::Table {
         df = df.select(TABLE_COLUMNS.iter().copied())?;
     }

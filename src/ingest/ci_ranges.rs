@@ -19,7 +19,7 @@ const RUNNER_LISTS: &[(&str, &str)] = &[
 pub const GITHUB_META: Source = Source {
     name: "GitHub meta API (runner address ranges)",
     sniff: |obj| {
-        let has = |k: &str| obj.pairs.iter().any(|(key, _)| key == k);
+        let has = |k: &str| obj.has_named(k);
         has("actions")
             && (has("hooks")
                 || has("web")

@@ -33,27 +33,26 @@ pub fn is_credential_report(body: &str) -> bool {
 /// The raw `get-credential-report` output.
 pub const REPORT_JSON: Source = Source {
     name: "IAM credential report (get-credential-report JSON)",
-    sniff: |obj| has(obj, "Content") && (has(obj, "ReportFormat") || has(obj, "GeneratedTime")),
+    sniff: |obj| {
+        obj.has_named("Content")
+            && (obj.has_named("ReportFormat") || obj.has_named("GeneratedTime"))
+    },
     read: read_report_json,
 };
 
 /// `aws iam list-access-keys`.
 pub const ACCESS_KEY_LIST: Source = Source {
     name: "IAM access key list (list-access-keys)",
-    sniff: |obj| has(obj, "AccessKeyMetadata"),
+    sniff: |obj| obj.has_named("AccessKeyMetadata"),
     read: read_key_list,
 };
 
 /// `aws iam get-access-key-last-used`.
 pub const ACCESS_KEY_LAST_USED: Source = Source {
     name: "IAM access key last use (get-access-key-last-used)",
-    sniff: |obj| has(obj, "AccessKeyLastUsed"),
+    sniff: |obj| obj.has_named("AccessKeyLastUsed"),
     read: read_last_used,
 };
-
-fn has(obj: &super::json::Obj<'_>, key: &str) -> bool {
-    obj.pairs.iter().any(|(k, _)| k == key)
-}
 
 /// Reads a credential report given as CSV text; `first_line` is the
 /// 1-based line its header is on.

@@ -72,7 +72,7 @@ fn read_input(p: &mut Parser<'_, '_>, rec: &mut Record<'_, '_>) -> source::Read 
 }
 
 pub fn sniff(obj: &Obj<'_>) -> Option<Shape> {
-    let has = |k: &str| obj.pairs.iter().any(|(key, _)| key == k);
+    let has = |k: &str| obj.has_named(k);
     if has("RoleDetailList") || (has("UserDetailList") && has("GroupDetailList")) {
         return Some(Shape::AccountDetails);
     }

@@ -111,6 +111,17 @@ pub enum TableFormat {
     Csv,
 }
 
+impl TableFormat {
+    /// `choice`, else a table on a terminal and JSON otherwise.
+    pub fn or_default(choice: Option<TableFormat>, tty: bool) -> TableFormat {
+        choice.unwrap_or(if tty {
+            TableFormat::Table
+        } else {
+            TableFormat::Json
+        })
+    }
+}
+
 /// Writes the findings in `format`.
 pub fn write_findings<W: Write>(
     w: &mut W,

@@ -490,16 +490,21 @@ impl App {
         }
     }
 
-    fn open_session(&mut self, si: usize) {
-        let Some(data) = &self.data else { return };
-        let lines = detail::session(data, si, self.width as usize);
-        let title = format!("Session {}", data.sessions[si].key);
+    /// Opens a detail screen at its first line.
+    fn push_detail(&mut self, title: String, lines: Vec<detail::Line>) {
         self.stack.push(Screen::Detail {
             title,
             lines,
             cursor: 0,
             offset: 0,
         });
+    }
+
+    fn open_session(&mut self, si: usize) {
+        let Some(data) = &self.data else { return };
+        let lines = detail::session(data, si, self.width as usize);
+        let title = format!("Session {}", data.sessions[si].key);
+        self.push_detail(title, lines);
     }
 
     fn enter(&mut self) -> Option<Effect> {
@@ -512,12 +517,7 @@ impl App {
                     None => {
                         let lines = detail::finding(data, fi, self.width as usize);
                         let title = format!("Finding {}", data.findings[fi].rule);
-                        self.stack.push(Screen::Detail {
-                            title,
-                            lines,
-                            cursor: 0,
-                            offset: 0,
-                        });
+                        self.push_detail(title, lines);
                     }
                 }
             }
@@ -541,12 +541,7 @@ impl App {
                 let ki = self.keys.selected_row()?;
                 let lines = detail::key(data, ki, self.width as usize);
                 let title = format!("Key {}", data.keys[ki].key);
-                self.stack.push(Screen::Detail {
-                    title,
-                    lines,
-                    cursor: 0,
-                    offset: 0,
-                });
+                self.push_detail(title, lines);
             }
             Screen::Timeline => {
                 // The bucket's sessions.

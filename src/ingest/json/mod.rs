@@ -280,6 +280,11 @@ impl<'de> Obj<'de> {
         self.slots[k as usize].is_some()
     }
 
+    /// Whether any key (known or not) is spelled `name`.
+    pub fn has_named(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+
     pub(super) fn put(&mut self, key: Cow<'de, str>, value: Raw<'de>) {
         let known = key_of(&key);
         self.put_keyed(key, known, value);
